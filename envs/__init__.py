@@ -1,0 +1,1 @@
+"""Gymnasium and pure-JAX environments: not built yet."""

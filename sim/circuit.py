@@ -1,0 +1,488 @@
+"""Circuit definitions: a YAML file plus SPICE netlist templates.
+
+The format is documented in ``docs/circuit_format.md``. Built-in circuits live
+in ``sim/circuits/<name>/circuit.yaml``; a user's circuit loads from any
+directory with ``load_circuit(path)``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sim.errors import UserInputError
+
+BUILTIN_DIR = Path(__file__).parent / "circuits"
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Names ngspice's expression parser reserves (functions, constants, keywords).
+RESERVED = frozenset(
+    """
+    abs acos acosh asin asinh atan atanh cos cosh exp ln log log10 sin sinh
+    sqrt tan tanh min max pow pwr sgn sign int floor ceil nint uramp u u2
+    ternary_fcn temper hertz time pi e boltz echarge kelvin planck vdd gauss
+    agauss aunif unif limit if else def par
+    """.split()
+)
+MEASURES = (
+    "dc_gain",
+    "unity_gain_bandwidth",
+    "phase_margin",
+    "gain_margin",
+    "supply_current",
+    "supply_power",
+    "node_voltage",
+)
+SCALES = ("linear", "log")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One sizing parameter. Values are SI numbers (m, F, Ohm, A, or counts).
+
+    ``kind``: ``"real"`` (continuous in [low, high], sampled on ``scale``),
+    ``"integer"`` or ``"grid"`` (one of ``grid``).
+    """
+
+    name: str
+    low: float
+    high: float
+    default: float
+    unit: str = ""
+    kind: str = "real"
+    scale: str = "linear"
+    grid: tuple[float, ...] = ()
+
+    def check(self, value: object) -> float:
+        """``value`` as a float, or a UserInputError naming the problem."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            try:
+                value = float(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise UserInputError(
+                    f"parameter {self.name} must be a number, got {value!r}"
+                ) from None
+        number = float(value)
+        if not math.isfinite(number):
+            raise UserInputError(f"parameter {self.name} must be finite, got {value}")
+        if self.kind == "grid":
+            if not any(math.isclose(number, g, rel_tol=1e-9) for g in self.grid):
+                raise UserInputError(
+                    f"parameter {self.name}={number:g} is not on its grid "
+                    f"{list(self.grid)}"
+                )
+            return number
+        if not (self.low * (1 - 1e-9) <= number <= self.high * (1 + 1e-9)):
+            raise UserInputError(
+                f"parameter {self.name}={number:g} {self.unit} is out of bounds "
+                f"[{self.low:g}, {self.high:g}]"
+            )
+        if self.kind == "integer" and number != round(number):
+            raise UserInputError(
+                f"parameter {self.name} must be an integer, got {value}"
+            )
+        return number
+
+    def from_unit(self, u: float) -> float:
+        """Map ``u`` in [0, 1] onto the parameter's range (grid and integers snap)."""
+        u = min(max(u, 0.0), 1.0)
+        if self.kind == "grid":
+            return self.grid[min(int(u * len(self.grid)), len(self.grid) - 1)]
+        if self.scale == "log":
+            value = math.exp(math.log(self.low) + u * math.log(self.high / self.low))
+        else:
+            value = self.low + u * (self.high - self.low)
+        if self.kind == "integer":
+            value = float(min(max(round(value), self.low), self.high))
+        return min(max(value, self.low), self.high)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    name: str
+    command: str
+
+
+@dataclass(frozen=True)
+class Testbench:
+    """A netlist wrapped around the circuit, and the analyses run on it."""
+
+    name: str
+    template: str
+    analyses: tuple[Analysis, ...]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A performance figure: a function of the measurement library on vectors."""
+
+    name: str
+    function: str
+    testbench: str
+    analysis: str
+    args: dict[str, str] = field(default_factory=dict)
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A target on a measure: ``lower`` (perf >= target) or ``upper`` bound.
+
+    Targets are sampled from ``range`` (in the measure's unit) on ``scale``.
+    """
+
+    measure: str
+    bound: str
+    low: float
+    high: float
+    scale: str = "linear"
+
+
+@dataclass(frozen=True)
+class Circuit:
+    """A sizing problem on one technology (per-technology overrides applied)."""
+
+    name: str
+    description: str
+    directory: Path
+    netlist: str
+    parameters: tuple[Parameter, ...]
+    constants: dict[str, float]
+    testbenches: tuple[Testbench, ...]
+    measures: tuple[Measure, ...]
+    devices: dict[str, str]  # device name -> "nmos" | "pmos"
+    op_testbench: str
+    op_analysis: str
+    specs: tuple[Spec, ...]
+    technology: str
+    fingerprint: str = ""
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters)
+
+    def parameter(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise UserInputError(
+            f"circuit {self.name} has no parameter {name!r}; "
+            f"its parameters are {', '.join(self.parameter_names)}"
+        )
+
+    def default_design(self) -> dict[str, float]:
+        return {p.name: p.default for p in self.parameters}
+
+    def check_design(self, design: dict[str, Any]) -> dict[str, float]:
+        """Complete ``design`` with defaults and validate every value."""
+        if not isinstance(design, dict):
+            raise UserInputError("a design must map parameter names to numbers")
+        for name in design:
+            self.parameter(name)
+        return {p.name: p.check(design.get(p.name, p.default)) for p in self.parameters}
+
+
+def _fail(where: str, message: str) -> UserInputError:
+    return UserInputError(f"{where}: {message}")
+
+
+def _float(value: Any, where: str, what: str) -> float:
+    if isinstance(value, bool):
+        raise _fail(where, f"{what} must be a number, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise _fail(where, f"{what} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise _fail(where, f"{what} must be finite")
+    return number
+
+
+def _parameter(name: str, spec: Any, where: str, tech: Any) -> Parameter:
+    if not _NAME.match(name) or name.lower() in RESERVED:
+        raise _fail(where, f"{name!r} cannot be a parameter name (reserved or invalid)")
+    if not isinstance(spec, dict):
+        raise _fail(where, f"parameter {name} must be a mapping")
+    where = f"{where}: parameter {name}"
+    kind = spec.get("type", "real")
+    if kind not in ("real", "integer", "grid"):
+        raise _fail(where, f"type must be real, integer or grid, got {kind!r}")
+    scale = spec.get("scale", "linear")
+    if scale not in SCALES:
+        raise _fail(where, f"scale must be linear or log, got {scale!r}")
+    unit = str(spec.get("unit", ""))
+    grid: tuple[float, ...] = ()
+    if kind == "grid":
+        values = spec.get("grid")
+        if not isinstance(values, list) or not values:
+            raise _fail(where, "a grid parameter needs a non-empty 'grid' list")
+        grid = tuple(sorted(_float(v, where, "grid value") for v in values))
+        low, high = grid[0], grid[-1]
+    else:
+        bounds = spec.get("bounds")
+        if bounds == "width" and tech is not None:
+            bounds = list(tech.width_limits)
+        elif bounds == "length" and tech is not None:
+            bounds = list(tech.length_limits)
+        if not isinstance(bounds, list) or len(bounds) != 2:
+            raise _fail(where, "needs 'bounds: [min, max]' (or width/length)")
+        low, high = (_float(b, where, "bound") for b in bounds)
+        if not low < high:
+            raise _fail(where, f"bounds must have min < max, got {bounds}")
+        if scale == "log" and low <= 0:
+            raise _fail(where, "a log-scaled parameter needs positive bounds")
+    if "default" in spec:
+        default = _float(spec["default"], where, "default")
+    elif scale == "log":
+        default = math.sqrt(low * high)
+    else:
+        default = 0.5 * (low + high)
+    if kind == "integer":
+        default = float(round(default))
+    if kind == "grid":
+        default = min(grid, key=lambda g: abs(g - default))
+    parameter = Parameter(name, low, high, default, unit, kind, scale, grid)
+    try:
+        parameter.check(default)
+    except UserInputError as error:
+        raise _fail(where, f"default: {error}") from None
+    return parameter
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_template(directory: Path, name: Any, where: str) -> str:
+    if not isinstance(name, str):
+        raise _fail(where, f"netlist must be a file name, got {name!r}")
+    path = directory / name
+    if not path.is_file():
+        raise _fail(where, f"netlist file not found: {path}")
+    text = path.read_text()
+    if re.search(r"^\s*\.(control|endc|end)\b", text, re.IGNORECASE | re.MULTILINE):
+        raise _fail(where, f"{name} must not contain .control/.endc/.end")
+    return text
+
+
+def circuit_file(name_or_path: str | Path) -> Path:
+    """Path of a circuit's YAML from a built-in name, a directory or a file."""
+    text = str(name_or_path)
+    if _NAME.match(text) and (BUILTIN_DIR / text / "circuit.yaml").is_file():
+        return BUILTIN_DIR / text / "circuit.yaml"
+    path = Path(text)
+    if path.is_dir() and (path / "circuit.yaml").is_file():
+        return path / "circuit.yaml"
+    if path.is_file():
+        return path
+    known = sorted(
+        p.name for p in BUILTIN_DIR.iterdir() if (p / "circuit.yaml").exists()
+    )
+    raise UserInputError(
+        f"unknown circuit {text!r}: use one of {', '.join(known)} "
+        "or the path of a circuit YAML file (or its directory)"
+    )
+
+
+def builtin_circuits() -> list[str]:
+    """Names of the circuits that ship with the package."""
+    return sorted(
+        p.name for p in BUILTIN_DIR.iterdir() if (p / "circuit.yaml").exists()
+    )
+
+
+def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
+    """Load a circuit, applying the overrides of ``technology`` (a Technology).
+
+    Raises ``UserInputError`` with one line naming the problem if the YAML or
+    its netlists are malformed.
+    """
+    import hashlib
+
+    path = circuit_file(name_or_path)
+    where = f"circuit {path}"
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise _fail(where, f"not valid YAML ({error})") from None
+    if not isinstance(data, dict):
+        raise _fail(where, "expected a mapping at the top level")
+    tech_name = getattr(technology, "name", None)
+    overrides = data.get("technologies", {}) or {}
+    if not isinstance(overrides, dict):
+        raise _fail(where, "'technologies' must map technology names to overrides")
+    if tech_name in overrides:
+        data = _merge(data, overrides[tech_name] or {})
+    known = {
+        "name",
+        "description",
+        "netlist",
+        "parameters",
+        "constants",
+        "testbenches",
+        "measures",
+        "operating_point",
+        "specs",
+        "technologies",
+    }
+    unknown = set(data) - known
+    if unknown:
+        raise _fail(where, f"unknown keys {sorted(unknown)}")
+    for key in ("netlist", "parameters", "testbenches", "measures"):
+        if key not in data:
+            raise _fail(where, f"missing required key {key!r}")
+    directory = path.parent
+    netlist = _read_template(directory, data["netlist"], where)
+    if not isinstance(data["parameters"], dict) or not data["parameters"]:
+        raise _fail(where, "'parameters' must be a non-empty mapping")
+    parameters = tuple(
+        _parameter(str(n), s, where, technology) for n, s in data["parameters"].items()
+    )
+    constants = {}
+    for name, value in (data.get("constants") or {}).items():
+        if not _NAME.match(str(name)) or str(name).lower() in RESERVED:
+            raise _fail(where, f"{name!r} cannot be a constant name")
+        constants[str(name)] = _float(value, where, f"constant {name}")
+    clash = set(constants) & {p.name for p in parameters}
+    if clash:
+        raise _fail(
+            where, f"names used as both parameter and constant: {sorted(clash)}"
+        )
+    testbenches = _testbenches(data["testbenches"], directory, where)
+    measures = _measures(data["measures"], testbenches, where)
+    devices, op_tb, op_an = _operating_point(
+        data.get("operating_point"), testbenches, where
+    )
+    specs = _specs(data.get("specs") or {}, {m.name for m in measures}, where)
+    digest = hashlib.sha256(path.read_bytes() + netlist.encode())
+    for tb in testbenches:
+        digest.update(tb.template.encode())
+    return Circuit(
+        name=str(data.get("name", directory.name)),
+        description=str(data.get("description", "")),
+        directory=directory,
+        netlist=netlist,
+        parameters=parameters,
+        constants=constants,
+        testbenches=testbenches,
+        measures=measures,
+        devices=devices,
+        op_testbench=op_tb,
+        op_analysis=op_an,
+        specs=specs,
+        technology=tech_name or "",
+        fingerprint=digest.hexdigest()[:16],
+    )
+
+
+_SAFE_COMMAND = re.compile(r"^(op|ac|dc|tran|noise|tf|pz)\b[\w\s.+\-(),=]*$", re.I)
+
+
+def _testbenches(spec: Any, directory: Path, where: str) -> tuple[Testbench, ...]:
+    if not isinstance(spec, dict) or not spec:
+        raise _fail(where, "'testbenches' must be a non-empty mapping")
+    out = []
+    for name, tb in spec.items():
+        if not isinstance(tb, dict) or "netlist" not in tb or "analyses" not in tb:
+            raise _fail(where, f"testbench {name} needs 'netlist' and 'analyses'")
+        analyses = tb["analyses"]
+        if not isinstance(analyses, dict) or not analyses:
+            raise _fail(where, f"testbench {name}: 'analyses' maps names to commands")
+        items = []
+        for an_name, command in analyses.items():
+            if not isinstance(command, str) or not _SAFE_COMMAND.match(command.strip()):
+                raise _fail(
+                    where,
+                    f"testbench {name}: analysis {an_name} must be one ngspice "
+                    "analysis command (op, ac, dc, tran, noise, tf, pz), "
+                    f"got {command!r}",
+                )
+            items.append(Analysis(str(an_name), command.strip()))
+        template = _read_template(
+            directory, tb["netlist"], f"{where}: testbench {name}"
+        )
+        out.append(Testbench(str(name), template, tuple(items)))
+    return tuple(out)
+
+
+def _locate(
+    ref: Any, testbenches: tuple[Testbench, ...], where: str
+) -> tuple[str, str]:
+    if not isinstance(ref, str) or "." not in ref:
+        raise _fail(where, f"expected '<testbench>.<analysis>', got {ref!r}")
+    tb_name, an_name = ref.split(".", 1)
+    for tb in testbenches:
+        if tb.name == tb_name and any(a.name == an_name for a in tb.analyses):
+            return tb_name, an_name
+    raise _fail(where, f"no analysis {ref!r} among the testbenches")
+
+
+def _measures(spec: Any, testbenches, where: str) -> tuple[Measure, ...]:
+    if not isinstance(spec, dict) or not spec:
+        raise _fail(where, "'measures' must be a non-empty mapping")
+    out = []
+    for name, m in spec.items():
+        if not isinstance(m, dict) or "measure" not in m or "analysis" not in m:
+            raise _fail(where, f"measure {name} needs 'measure' and 'analysis'")
+        if m["measure"] not in MEASURES:
+            raise _fail(
+                where,
+                f"measure {name}: unknown function {m['measure']!r}; "
+                f"known: {', '.join(MEASURES)}",
+            )
+        tb, an = _locate(m["analysis"], testbenches, f"{where}: measure {name}")
+        args = {
+            k: str(v) for k, v in m.items() if k not in ("measure", "analysis", "unit")
+        }
+        for value in args.values():
+            if not re.match(r"^[\w().,:\[\]@]+$", value):
+                raise _fail(where, f"measure {name}: bad argument {value!r}")
+        out.append(
+            Measure(str(name), m["measure"], tb, an, args, str(m.get("unit", "")))
+        )
+    return tuple(out)
+
+
+def _operating_point(spec: Any, testbenches, where: str):
+    if spec is None:
+        return {}, "", ""
+    if not isinstance(spec, dict) or "analysis" not in spec:
+        raise _fail(where, "'operating_point' needs 'analysis' and 'devices'")
+    tb, an = _locate(spec["analysis"], testbenches, f"{where}: operating_point")
+    devices = spec.get("devices") or {}
+    if not isinstance(devices, dict):
+        raise _fail(where, "operating_point.devices maps device names to nmos/pmos")
+    for name, polarity in devices.items():
+        if polarity not in ("nmos", "pmos") or not _NAME.match(str(name)):
+            raise _fail(where, f"operating_point: device {name}: {polarity!r}")
+    return {str(k): str(v) for k, v in devices.items()}, tb, an
+
+
+def _specs(spec: Any, measures: set[str], where: str) -> tuple[Spec, ...]:
+    if not isinstance(spec, dict):
+        raise _fail(where, "'specs' must map measure names to bounds")
+    out = []
+    for name, s in spec.items():
+        if name not in measures:
+            raise _fail(where, f"spec {name}: no measure of that name")
+        if not isinstance(s, dict) or s.get("bound") not in ("lower", "upper"):
+            raise _fail(where, f"spec {name}: 'bound' must be lower or upper")
+        rng = s.get("range")
+        if not isinstance(rng, list) or len(rng) != 2:
+            raise _fail(where, f"spec {name}: 'range' must be [min, max]")
+        low, high = (_float(v, where, f"spec {name} range") for v in rng)
+        scale = s.get("scale", "linear")
+        if scale not in SCALES or (scale == "log" and low <= 0) or low > high:
+            raise _fail(where, f"spec {name}: bad range/scale")
+        out.append(Spec(str(name), s["bound"], low, high, scale))
+    return tuple(out)

@@ -1,0 +1,243 @@
+"""Command line of the simulation core: ``python -m sim run|bench|explore``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from sim.circuit import builtin_circuits
+from sim.errors import UserInputError
+from sim.pool import SimulatorUnavailable
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"error: {message} (see --help)\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _design_arg(text: str) -> dict:
+    """``--params``: a JSON object or the path of a JSON file."""
+    path = Path(text)
+    source = (
+        path.read_text()
+        if not text.lstrip().startswith("{") and path.is_file()
+        else text
+    )
+    try:
+        value = json.loads(source)
+    except json.JSONDecodeError as error:
+        raise UserInputError(f"--params is not valid JSON ({error.msg})") from None
+    if not isinstance(value, dict):
+        raise UserInputError("--params must be a JSON object {name: value}")
+    return value
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--circuit",
+        default="op2",
+        help=f"built-in ({', '.join(builtin_circuits())}) or a path",
+    )
+    parser.add_argument(
+        "--tech", default="sky130", help="generic, sky130, or a technology YAML path"
+    )
+    parser.add_argument(
+        "--corner", default=None, help="process corner (tt ss ff sf fs)"
+    )
+    parser.add_argument("--temperature", type=float, default=27.0, help="degrees C")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: number of cores)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="seconds per simulation before it is abandoned",
+    )
+    parser.add_argument(
+        "--store",
+        default=None,
+        help="SQLite store (default ~/.cache/jaxsizer/simulations.sqlite)",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m sim", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = sub.add_parser("run", help="simulate designs and print their performance")
+    _common(run)
+    group = run.add_mutually_exclusive_group()
+    group.add_argument(
+        "--params",
+        type=str,
+        default=None,
+        help="JSON object (or file) of parameter values in SI units",
+    )
+    group.add_argument(
+        "--random",
+        type=int,
+        default=None,
+        metavar="N",
+        help="simulate N random designs",
+    )
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="simulate again even if the store has the result",
+    )
+    run.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    bench = sub.add_parser("bench", help="throughput: 1 and 2 workers vs ngspice -b")
+    bench.add_argument("--circuit", default="op2")
+    bench.add_argument("--tech", default="sky130")
+    bench.add_argument("--corner", default=None)
+    bench.add_argument("--n", type=int, default=300, help="random designs")
+    bench.add_argument(
+        "--cold-n",
+        type=int,
+        default=40,
+        help="designs simulated with a fresh ngspice -b each",
+    )
+    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--json", default=None, metavar="OUT", help="write results here")
+    explore = sub.add_parser("explore", help="sample the sizing space, summarise it")
+    _common(explore)
+    explore.add_argument("--n", type=int, default=200, help="random designs")
+    explore.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def _simulator(args):
+    from sim.simulator import Simulator
+    from sim.store import SimulationStore
+
+    store = SimulationStore(args.store) if args.store else SimulationStore()
+    return Simulator(
+        args.circuit,
+        args.tech,
+        args.corner,
+        args.temperature,
+        n_workers=args.workers,
+        timeout=args.timeout,
+        store=store,
+    )
+
+
+def _json_ready(values: dict) -> dict:
+    return {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+        for k, v in values.items()
+    }
+
+
+def _run(args) -> int:
+    from sim import report
+    from sim.sampling import random_designs
+
+    if args.random is not None and args.random < 1:
+        raise UserInputError("--random must be at least 1")
+    with _simulator(args) as simulator:
+        circuit = simulator.circuit
+        if args.random is not None:
+            designs = random_designs(circuit, args.random, args.seed)
+        else:
+            designs = [_design_arg(args.params) if args.params else {}]
+        results = simulator.simulate(
+            designs, force=args.force, progress=len(designs) > 1 and not args.json
+        )
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "params": r.params,
+                        "performance": _json_ready(r.performance),
+                        "status": r.status.value,
+                        "message": r.message,
+                        "stored": r.cached,
+                    }
+                    for r in results
+                ],
+                indent=1,
+            )
+        )
+    elif len(results) == 1:
+        result = results[0]
+        report.print_tables(
+            report.design_table(circuit, result),
+            report.performance_table(circuit, result),
+            report.operating_point_table(circuit, result),
+        )
+        if not result.ok:
+            print(f"simulation failed: {result.status.value}: {result.message}")
+    else:
+        report.print_tables(report.batch_table(circuit, results))
+    return 0
+
+
+def _bench(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.bench import run_bench
+
+    if args.n < 2 or args.cold_n < 1:
+        raise UserInputError("--n must be >= 2 and --cold-n >= 1")
+    result = run_bench(
+        args.circuit, args.tech, args.corner, args.n, args.cold_n, args.seed
+    )
+    table = Table(
+        title=f"python -m sim bench: {args.circuit} on {args.tech} "
+        f"({result['corner']}), {args.n} random designs"
+    )
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key in (
+        "per_worker_sims_per_s",
+        "two_worker_sims_per_s",
+        "scaling_2_workers",
+        "cold_process_sims_per_s",
+        "speedup_vs_cold_process",
+        "failures_1_worker",
+        "failures_2_workers",
+    ):
+        value = result[key]
+        table.add_row(key, f"{value:.2f}" if isinstance(value, float) else str(value))
+    Console().print(table)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _explore(args) -> int:
+    from sim.explore import explore
+
+    explore(args)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return {"run": _run, "bench": _bench, "explore": _explore}[args.command](args)
+    except UserInputError as error:
+        sys.stderr.write(f"error: {error}\n")
+        return EXIT_USAGE
+    except SimulatorUnavailable as error:
+        sys.stderr.write(f"error: {error}\n")
+        return 3
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted: finished simulations are in the store\n")
+        return 130

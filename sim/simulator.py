@@ -1,0 +1,301 @@
+"""Simulate sizings of one circuit on one technology: the main entry of ``sim``.
+
+``Simulator`` renders the decks once, sends each design's testbenches to the
+worker pool, turns vectors into performance figures, and records every
+simulation in the store (serving repeats from it unless forced).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim import job as jobs
+from sim.circuit import Circuit, load_circuit
+from sim.netlist import choose_bins, render_deck
+from sim.performance import performance, required_vectors
+from sim.pool import SimulationPool
+from sim.result import RawResult, Status
+from sim.store import SimulationStore
+from sim.technology import Technology, load_technology
+
+# Outcomes that a re-run would reproduce; timeouts and crashes are retried.
+DETERMINISTIC = (
+    Status.OK,
+    Status.NONCONVERGENCE,
+    Status.ERROR,
+    Status.MEASUREMENT_MISSING,
+)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A design, its figures (NaN where missing) and how the simulation went."""
+
+    params: dict[str, float]
+    performance: dict[str, float]
+    status: Status
+    message: str = ""
+    elapsed: float = 0.0  # seconds of simulation (all testbenches)
+    cached: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK
+
+
+def _file_fingerprint(lines: Sequence[str]) -> str:
+    digest = hashlib.sha256()
+    for line in lines:
+        digest.update(line.encode())
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].lower() in (".include", ".lib"):
+            path = Path(parts[1])
+            if path.is_file():
+                stat = path.stat()
+                digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+class Simulator:
+    """Simulates designs of ``circuit`` on ``technology`` at one corner/temperature.
+
+    ``store=None`` uses the default store (``$JAXSIZER_STORE`` or
+    ``~/.cache/jaxsizer/simulations.sqlite``); pass a ``SimulationStore`` to
+    choose. ``pool=None`` starts a private pool of ``n_workers`` on first use.
+    """
+
+    def __init__(
+        self,
+        circuit: str | Path | Circuit,
+        technology: str | Path | Technology,
+        corner: str | None = None,
+        temperature: float = 27.0,
+        *,
+        n_workers: int | None = None,
+        timeout: float = 60.0,
+        store: SimulationStore | None = None,
+        pool: SimulationPool | None = None,
+    ) -> None:
+        self.technology = (
+            technology
+            if isinstance(technology, Technology)
+            else load_technology(technology)
+        )
+        self.circuit = (
+            circuit
+            if isinstance(circuit, Circuit)
+            else load_circuit(circuit, self.technology)
+        )
+        self.corner = corner or self.technology.default_corner
+        self.technology.includes(self.corner)  # validates the corner early
+        self.temperature = float(temperature)
+        self._n_workers = n_workers
+        self._timeout = timeout
+        self._pool = pool
+        self._own_pool = pool is None
+        self.store = store if store is not None else SimulationStore()
+        wanted = required_vectors(self.circuit, self.technology)
+        self._decks = {
+            tb.name: render_deck(
+                self.circuit, self.technology, tb, self.corner, self.temperature
+            )
+            for tb in self.circuit.testbenches
+        }
+        self._analyses = {
+            tb.name: tuple(
+                jobs.Analysis(
+                    a.name, a.command, tuple(wanted.get((tb.name, a.name), ()))
+                )
+                for a in tb.analyses
+            )
+            for tb in self.circuit.testbenches
+        }
+        # Binned libraries (sky130): each design's deck defines only the model
+        # bins its transistors use; decks are cached by bin assignment.
+        self._prebinned = self.technology.binned is not None
+        self._binned_decks: dict[tuple, tuple[dict[str, str], tuple]] = {}
+        self._default_params = self._params(self.circuit.default_design())
+        self._fingerprint = _file_fingerprint(
+            [
+                *self._decks.values(),
+                *self.technology.includes(self.corner),
+                repr(self._analyses),
+                self.circuit.fingerprint,
+            ]
+        )
+
+    # -- helpers ---------------------------------------------------------------
+    @property
+    def pool(self) -> SimulationPool:
+        if self._pool is None:
+            self._pool = SimulationPool(self._n_workers, self._timeout)
+        return self._pool
+
+    def close(self) -> None:
+        if self._own_pool and self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def __enter__(self) -> Simulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def key(self, design: Mapping[str, float]) -> str:
+        """Store key of a validated design."""
+        text = json.dumps([self._fingerprint, sorted(design.items())])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def deck(self, testbench: str, design: Mapping[str, float] | None = None) -> str:
+        """The deck of ``testbench`` with ``design`` written as ``.param`` values."""
+        tb = next(t for t in self.circuit.testbenches if t.name == testbench)
+        values = self.circuit.check_design(dict(design or {}))
+        return render_deck(
+            self.circuit, self.technology, tb, self.corner, self.temperature, values
+        )
+
+    def _decks_for(self, design: Mapping[str, float]) -> tuple[dict[str, str], tuple]:
+        """Decks for ``design`` and the parameter values written in them."""
+        if not self._prebinned:
+            return self._decks, self._default_params
+        bins = choose_bins(self.circuit, self.technology, self.corner, design)
+        key = tuple(sorted(bins.items()))
+        decks, written = self._binned_decks.get(key, (None, ()))
+        if decks is None:
+            if len(self._binned_decks) >= 512:
+                self._binned_decks.pop(next(iter(self._binned_decks)))
+            # The deck must be valid as written: render it with this design's
+            # values (any design with the same bins may reuse it).
+            decks = {
+                tb.name: render_deck(
+                    self.circuit,
+                    self.technology,
+                    tb,
+                    self.corner,
+                    self.temperature,
+                    dict(design),
+                    bins=bins,
+                )
+                for tb in self.circuit.testbenches
+            }
+            written = self._params(design)
+            self._binned_decks[key] = (decks, written)
+        return decks, written
+
+    def _params(self, design: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
+        return tuple(
+            (name, float(design[name])) for name in self.circuit.parameter_names
+        )
+
+    def jobs(self, design: Mapping[str, float]) -> list[jobs.SimulationJob]:
+        """One job per testbench for a validated design."""
+        decks, written = self._decks_for(design)
+        params = self._params(design)
+        return [
+            jobs.SimulationJob(decks[name], params, self._analyses[name], written)
+            for name in self._decks
+        ]
+
+    # -- simulate --------------------------------------------------------------
+    def simulate(
+        self,
+        designs: Sequence[Mapping[str, float]],
+        *,
+        force: bool = False,
+        progress: bool = False,
+    ) -> list[Evaluation]:
+        """Evaluate ``designs`` (parameter name -> SI value; missing ones default).
+
+        Bad values raise ``UserInputError`` before anything runs. Simulation
+        failures come back as ``Evaluation.status``; each finished design is
+        stored as soon as it is done.
+        """
+        checked = [self.circuit.check_design(dict(d)) for d in designs]
+        keys = [self.key(d) for d in checked]
+        results: list[Evaluation | None] = [None] * len(checked)
+        todo: list[int] = []
+        for i, key in enumerate(keys):
+            stored = (
+                None
+                if force
+                else self.store.latest(key, tuple(s.value for s in DETERMINISTIC))
+            )
+            if stored is None:
+                todo.append(i)
+            else:
+                results[i] = Evaluation(
+                    checked[i],
+                    stored.performance,
+                    Status(stored.status),
+                    stored.message,
+                    stored.elapsed,
+                    cached=True,
+                )
+        per_design = len(self._decks)
+        flat = [job for i in todo for job in self.jobs(checked[i])]
+        partial: dict[int, dict[str, RawResult]] = {}
+        tb_names = list(self._decks)
+        bar = _progress(len(todo), progress)
+
+        def on_result(index: int, raw: RawResult) -> None:
+            design_index = todo[index // per_design]
+            partial.setdefault(design_index, {})[tb_names[index % per_design]] = raw
+            if len(partial[design_index]) == per_design:
+                results[design_index] = self._finish(
+                    checked[design_index], keys[design_index], partial.pop(design_index)
+                )
+                if bar is not None:
+                    bar.update(1)
+
+        if flat:
+            self.pool.map(flat, on_result)
+        if bar is not None:
+            bar.close()
+        return [r for r in results if r is not None]
+
+    def simulate_one(
+        self, design: Mapping[str, float] | None = None, **kw
+    ) -> Evaluation:
+        return self.simulate([design or {}], **kw)[0]
+
+    def _finish(
+        self, design: dict[str, float], key: str, raws: dict[str, RawResult]
+    ) -> Evaluation:
+        """Figures of one design from its testbenches' results; store them."""
+        status, message = Status.OK, ""
+        for raw in raws.values():
+            if not raw.ok:
+                status, message = raw.status, raw.message
+                break
+        figures: dict[str, float] = {}
+        if status is Status.OK:
+            vectors = {name: raw.vectors for name, raw in raws.items()}
+            figures = performance(self.circuit, self.technology, vectors)
+        elapsed = sum(r.elapsed for r in raws.values())
+        self.store.add(
+            key,
+            circuit=self.circuit.name,
+            circuit_fingerprint=self.circuit.fingerprint,
+            technology=self.technology.name,
+            corner=self.corner,
+            temperature=self.temperature,
+            params=design,
+            performance=figures,
+            status=status.value,
+            message=message,
+            elapsed=elapsed,
+        )
+        return Evaluation(design, figures, status, message, elapsed)
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled or total == 0:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="design", dynamic_ncols=True)

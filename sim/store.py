@@ -1,0 +1,200 @@
+"""SQLite store of every simulation that ran (crash-safe, append-only).
+
+Each finished simulation is committed on its own, so a killed process loses
+nothing that finished. A repeated request (same key) is answered from the
+store unless the caller forces a new run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS simulations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL,
+    circuit TEXT NOT NULL,
+    circuit_fingerprint TEXT NOT NULL,
+    technology TEXT NOT NULL,
+    corner TEXT NOT NULL,
+    temperature REAL NOT NULL,
+    params TEXT NOT NULL,
+    performance TEXT NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL,
+    elapsed REAL NOT NULL,
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS simulations_key ON simulations (key);
+CREATE INDEX IF NOT EXISTS simulations_circuit
+    ON simulations (circuit, technology, corner);
+"""
+
+
+def default_store_path() -> Path:
+    """``$JAXSIZER_STORE`` or ``~/.cache/jaxsizer/simulations.sqlite``."""
+    path = os.environ.get("JAXSIZER_STORE")
+    if path:
+        return Path(path)
+    return Path.home() / ".cache" / "jaxsizer" / "simulations.sqlite"
+
+
+def _dumps(values: dict[str, float]) -> str:
+    # JSON has no NaN/inf: store them as null / strings and restore on load.
+    clean = {
+        k: (
+            None
+            if isinstance(v, float) and math.isnan(v)
+            else str(v)
+            if isinstance(v, float) and math.isinf(v)
+            else v
+        )
+        for k, v in values.items()
+    }
+    return json.dumps(clean, sort_keys=True)
+
+
+def _loads(text: str) -> dict[str, float]:
+    return {
+        k: (math.nan if v is None else float(v)) for k, v in json.loads(text).items()
+    }
+
+
+@dataclass(frozen=True)
+class StoredSimulation:
+    """One row of the store."""
+
+    key: str
+    circuit: str
+    technology: str
+    corner: str
+    temperature: float
+    params: dict[str, float]
+    performance: dict[str, float]
+    status: str
+    message: str
+    elapsed: float
+    created: float
+
+
+class SimulationStore:
+    """Append-only record of simulations in one SQLite file (WAL mode)."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_store_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path), timeout=60)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> SimulationStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def add(
+        self,
+        key: str,
+        *,
+        circuit: str,
+        circuit_fingerprint: str,
+        technology: str,
+        corner: str,
+        temperature: float,
+        params: dict[str, float],
+        performance: dict[str, float],
+        status: str,
+        message: str,
+        elapsed: float,
+    ) -> None:
+        """Record one simulation and commit it at once."""
+        self._db.execute(
+            "INSERT INTO simulations (key, circuit, circuit_fingerprint, technology,"
+            " corner, temperature, params, performance, status, message, elapsed,"
+            " created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                key,
+                circuit,
+                circuit_fingerprint,
+                technology,
+                corner,
+                temperature,
+                _dumps(params),
+                _dumps(performance),
+                status,
+                message,
+                elapsed,
+                time.time(),
+            ),
+        )
+        self._db.commit()
+
+    def _row(self, row: tuple) -> StoredSimulation:
+        return StoredSimulation(
+            key=row[0],
+            circuit=row[1],
+            technology=row[2],
+            corner=row[3],
+            temperature=row[4],
+            params=_loads(row[5]),
+            performance=_loads(row[6]),
+            status=row[7],
+            message=row[8],
+            elapsed=row[9],
+            created=row[10],
+        )
+
+    _COLUMNS = (
+        "key, circuit, technology, corner, temperature, params, performance,"
+        " status, message, elapsed, created"
+    )
+
+    def latest(
+        self, key: str, statuses: tuple[str, ...] | None = None
+    ) -> StoredSimulation | None:
+        """The newest stored simulation with ``key`` (optionally of given statuses)."""
+        query = f"SELECT {self._COLUMNS} FROM simulations WHERE key = ?"
+        args: list = [key]
+        if statuses:
+            query += f" AND status IN ({', '.join('?' * len(statuses))})"
+            args += list(statuses)
+        row = self._db.execute(query + " ORDER BY id DESC LIMIT 1", args).fetchone()
+        return None if row is None else self._row(row)
+
+    def query(
+        self,
+        circuit: str | None = None,
+        technology: str | None = None,
+        corner: str | None = None,
+        status: str | None = None,
+    ) -> list[StoredSimulation]:
+        """Stored simulations matching the given fields, oldest first."""
+        where, args = [], []
+        for column, value in (
+            ("circuit", circuit),
+            ("technology", technology),
+            ("corner", corner),
+            ("status", status),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        sql = f"SELECT {self._COLUMNS} FROM simulations"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return [self._row(r) for r in self._db.execute(sql + " ORDER BY id", args)]
+
+    def count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM simulations").fetchone()[0]

@@ -1,0 +1,1 @@
+"""Surrogate models (device gm/Id networks, circuit surrogates): not built yet."""

@@ -1,0 +1,1 @@
+"""PPO and the surrogate-in-the-loop trainer: not built yet."""
