@@ -12,8 +12,11 @@ Python by the same rule ngspice applies (``lmin <= L < lmax`` and
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
 
 _NUMBER = r"([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)"
 _LIMITS = {
@@ -118,3 +121,40 @@ def split_library(
     if missing:
         raise ValueError(f"subcircuits not found in the library: {sorted(missing)}")
     return "\n".join(rest) + "\n", found
+
+
+@dataclass
+class BinnedLibrary:
+    """A model library with its transistor subcircuits split into bins.
+
+    ``base`` is the library without those subcircuits (to ``.include``);
+    ``bin_file`` writes, once, a small file defining one one-bin subcircuit,
+    so decks include only the bins they use and stay a few kB.
+    """
+
+    base: Path
+    subcircuits: dict[str, BinnedSubcircuit]
+    directory: Path
+    _written: set[Path] = field(default_factory=set)
+
+    def bin_file(self, subckt: str, index: int) -> Path:
+        path = self.directory / f"{self.subcircuits[subckt].bin_name(index)}.spice"
+        if path not in self._written:
+            if not path.is_file():
+                text = self.subcircuits[subckt].definition(index) + "\n"
+                write_atomically(path, text)
+            self._written.add(path)
+        return path
+
+
+def write_atomically(target: Path, text: str) -> None:
+    """Write ``text`` so that concurrent readers never see a partial file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

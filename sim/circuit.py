@@ -228,6 +228,12 @@ def _parameter(name: str, spec: Any, where: str, tech: Any) -> Parameter:
             bounds = list(tech.width_limits)
         elif bounds == "length" and tech is not None:
             bounds = list(tech.length_limits)
+        if bounds in ("width", "length"):
+            raise _fail(
+                where,
+                f"'bounds: {bounds}' takes the technology's limits: "
+                "load the circuit with a technology",
+            )
         if not isinstance(bounds, list) or len(bounds) != 2:
             raise _fail(where, "needs 'bounds: [min, max]' (or width/length)")
         low, high = (_float(b, where, "bound") for b in bounds)
@@ -364,9 +370,22 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
         data.get("operating_point"), testbenches, where
     )
     specs = _specs(data.get("specs") or {}, {m.name for m in measures}, where)
-    digest = hashlib.sha256(path.read_bytes() + netlist.encode())
-    for tb in testbenches:
-        digest.update(tb.template.encode())
+    # Only what changes simulation results: specs, bounds and comments in the
+    # YAML may be edited without invalidating stored simulations.
+    digest = hashlib.sha256(
+        repr(
+            (
+                netlist,
+                sorted(constants.items()),
+                [p.name for p in parameters],
+                testbenches,
+                measures,
+                sorted(devices.items()),
+                op_tb,
+                op_an,
+            )
+        ).encode()
+    )
     return Circuit(
         name=str(data.get("name", directory.name)),
         description=str(data.get("description", "")),

@@ -187,9 +187,14 @@ class Region(IntEnum):
     """Operating-region codes returned by ``operating_region``."""
 
     UNKNOWN = -1  # an input is NaN or infinite
-    OFF = 0  # cutoff or subthreshold: |vgs| < |vth|
+    OFF = 0  # cutoff: |vgs| <= |vth| - SUBTHRESHOLD_SPAN
     TRIODE = 1  # linear: |vds| < |vdsat|
     SATURATION = 2
+    SUBTHRESHOLD = 3  # weak inversion: |vth| - SUBTHRESHOLD_SPAN < |vgs| < |vth|
+
+
+SUBTHRESHOLD_SPAN = 0.3
+"""Volts below threshold still called weak inversion (~3-4 decades of current)."""
 
 
 def operating_regions(
@@ -204,7 +209,8 @@ def operating_regions(
         *(np.abs(np.asarray(v, dtype=np.float64)) for v in (vgs, vds, vth, vdsat))
     )
     region = np.where(vds < vdsat, Region.TRIODE, Region.SATURATION)
-    region = np.where(vgs < vth, Region.OFF, region)
+    region = np.where(vgs < vth, Region.SUBTHRESHOLD, region)
+    region = np.where(vgs <= vth - SUBTHRESHOLD_SPAN, Region.OFF, region)
     known = np.isfinite(vgs) & np.isfinite(vds) & np.isfinite(vth) & np.isfinite(vdsat)
     return np.where(known, region, Region.UNKNOWN).astype(np.int64)
 
@@ -212,8 +218,10 @@ def operating_regions(
 def operating_region(vgs: float, vds: float, vth: float, vdsat: float) -> int:
     """Operating region of one MOSFET as a ``Region`` code (an int).
 
-    OFF (0) when |vgs| < |vth|, else TRIODE (1) when |vds| < |vdsat|, else
-    SATURATION (2); UNKNOWN (-1) when an input is not finite. Voltages in V.
+    OFF (0) when |vgs| <= |vth| - 0.3 V, SUBTHRESHOLD (3) when |vgs| < |vth|
+    otherwise, else TRIODE (1) when |vds| < |vdsat|, else SATURATION (2);
+    UNKNOWN (-1) when an input is not finite. Voltages in V. (GAC²E/Spectre
+    use the same codes.)
     Magnitudes make it work for n and p devices under either sign convention
     (ngspice's BSIM4 reports p-device vgs, vds, vth as positive magnitudes;
     node voltages give them negative). It assumes the gate is not driven in the

@@ -130,7 +130,7 @@ def choose_bins(
     Only for technologies with binned subcircuits (see ``sim.binning``).
     """
     assert tech.binned is not None
-    library = tech.binned(corner or tech.default_corner)
+    library = tech.binned(corner or tech.default_corner).subcircuits
     values = {**circuit.constants, **design}
     bins = {}
     for line in _join_continuations(circuit.netlist):
@@ -211,7 +211,7 @@ def render_deck(
         assert tech.binned is not None
         library = tech.binned(corner or tech.default_corner)
         for subckt, index in sorted(set(bins.values())):
-            lines.append(library[subckt].definition(index))
+            lines.append(f".include {library.bin_file(subckt, index)}")
     lines += [f".param {k}={format_value(v)}" for k, v in circuit.constants.items()]
     lines += [f".param {k}={format_value(values[k])}" for k in circuit.parameter_names]
     lines.append(f".temp {format_value(temperature)}")

@@ -37,7 +37,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.binning import BinnedSubcircuit, split_library
+from sim.binning import BinnedLibrary, split_library
 from sim.errors import UserInputError
 
 CORNERS: tuple[str, ...] = ("tt", "ss", "ff", "sf", "fs")
@@ -126,19 +126,18 @@ TRANSISTORS = ("sky130_fd_pr__nfet_01v8", "sky130_fd_pr__pfet_01v8")
 
 
 @functools.cache
-def prebinned_library(corner: str = "tt") -> tuple[Path, dict[str, BinnedSubcircuit]]:
-    """The corner's library without its transistor subcircuits, and those split.
+def prebinned_library(corner: str = "tt") -> BinnedLibrary:
+    """The corner's library with ``nfet_01v8``/``pfet_01v8`` split into bins.
 
-    Returns the path of a cached ``sky130_<corner>_base.spice`` (everything
-    but ``nfet_01v8``/``pfet_01v8``) and the two subcircuits split into body
-    and size bins (see ``sim.binning``).
+    The rest of the library is cached as ``sky130_<corner>_base.spice``; one-bin
+    subcircuit files go to ``bins_<corner>/`` beside it (see ``sim.binning``).
     """
     full = sky130_library(corner)
     rest, split = split_library(full.read_text(), TRANSISTORS)
-    target = full.with_name(f"sky130_{corner.lower()}_base.spice")
-    if not target.is_file():
-        _write_atomically(target, rest)
-    return target, split
+    base = full.with_name(f"sky130_{corner.lower()}_base.spice")
+    if not base.is_file():
+        _write_atomically(base, rest)
+    return BinnedLibrary(base, split, full.with_name(f"bins_{corner.lower()}"))
 
 
 def build_library_text(models_dir: Path, corner: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from sim.binning import BinnedSubcircuit
+from sim.binning import BinnedLibrary
 from sim.errors import UserInputError
 
 GENERIC_LIBRARY = Path(__file__).parent / "technologies" / "generic.lib"
@@ -68,7 +68,7 @@ class Technology:
     source: str = ""  # where it came from, for reports and store keys
     # corner -> split transistor subcircuits (see sim.binning); None when the
     # technology's devices are used as they are.
-    binned: Callable[[str], dict[str, BinnedSubcircuit]] | None = None
+    binned: Callable[[str], BinnedLibrary] | None = None
 
     @property
     def corners(self) -> tuple[str, ...]:
@@ -93,9 +93,7 @@ class Technology:
                 f"choose one of {', '.join(self.corners)}"
             )
         if prebinned and self.binned is not None:
-            from sim.sky130_models import prebinned_library
-
-            return (f".include {prebinned_library(corner)[0]}",)
+            return (f".include {self.binned(corner).base}",)
         return self.corner_includes[corner]
 
 
@@ -149,10 +147,10 @@ def _sky130() -> Technology:
     )
 
 
-def _sky130_bins(corner: str) -> dict[str, BinnedSubcircuit]:
+def _sky130_bins(corner: str) -> BinnedLibrary:
     from sim.sky130_models import prebinned_library
 
-    return prebinned_library(corner)[1]
+    return prebinned_library(corner)
 
 
 def load_technology(name_or_path: str | Path) -> Technology:

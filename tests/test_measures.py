@@ -294,11 +294,13 @@ REGION_CASES = [
     # then p with the positive magnitudes ngspice's BSIM4 reports.
     (1.0, 1.2, 0.4, 0.3, Region.SATURATION),
     (1.0, 0.1, 0.4, 0.3, Region.TRIODE),
-    (0.2, 1.2, 0.4, 0.3, Region.OFF),
-    (0.2, 0.1, 0.4, 0.3, Region.OFF),
+    (0.05, 1.2, 0.4, 0.3, Region.OFF),
+    (0.2, 1.2, 0.4, 0.3, Region.SUBTHRESHOLD),
+    (0.2, 0.1, 0.4, 0.3, Region.SUBTHRESHOLD),
     (-1.0, -1.2, -0.4, -0.3, Region.SATURATION),
     (-1.0, -0.1, -0.4, -0.3, Region.TRIODE),
-    (-0.2, -1.2, -0.4, -0.3, Region.OFF),
+    (-0.2, -1.2, -0.4, -0.3, Region.SUBTHRESHOLD),
+    (-0.05, -1.2, -0.4, -0.3, Region.OFF),
     (-1.0, -1.2, 0.4, 0.3, Region.SATURATION),
     (-1.0, -0.1, 0.4, 0.3, Region.TRIODE),
     (math.nan, 1.2, 0.4, 0.3, Region.UNKNOWN),
@@ -319,7 +321,7 @@ def test_operating_regions_is_the_vectorised_form() -> None:
     regions = measures.operating_regions(vgs, vds, vth, vdsat)
     assert regions.shape == (len(REGION_CASES),)
     np.testing.assert_array_equal(regions, expected.astype(np.int64))
-    broadcast = measures.operating_regions(np.array([[0.2], [1.0]]), 1.2, 0.4, 0.3)
+    broadcast = measures.operating_regions(np.array([[0.05], [1.0]]), 1.2, 0.4, 0.3)
     np.testing.assert_array_equal(broadcast, [[Region.OFF], [Region.SATURATION]])
 
 
@@ -353,7 +355,8 @@ OP_NAMES = ("id", "gm", "gds", "vth", "vdsat", "cgg", "vgs", "vds")
     [
         ({"vgn": 1.0, "vdn": 1.2, "vgp": 0.8, "vdp": 0.4}, Region.SATURATION),
         ({"vgn": 1.0, "vdn": 0.05, "vgp": 0.8, "vdp": 1.75}, Region.TRIODE),
-        ({"vgn": 0.1, "vdn": 1.2, "vgp": 1.7, "vdp": 0.4}, Region.OFF),
+        ({"vgn": 0.0, "vdn": 1.2, "vgp": 1.8, "vdp": 0.4}, Region.OFF),
+        ({"vgn": 0.3, "vdn": 1.2, "vgp": 1.5, "vdp": 0.4}, Region.SUBTHRESHOLD),
     ],
 )
 def test_device_figures_from_ngspice_op(
