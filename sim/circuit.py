@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from sim.errors import UserInputError
+from sim.measure_kinds import DESIGN_KINDS, KINDS
 
 BUILTIN_DIR = Path(__file__).parent / "circuits"
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 # Names ngspice's expression parser reserves (functions, constants, keywords).
 RESERVED = frozenset(
     """
@@ -27,15 +29,6 @@ RESERVED = frozenset(
     ternary_fcn temper hertz time pi e boltz echarge kelvin planck vdd gauss
     agauss aunif unif limit if else def par
     """.split()
-)
-MEASURES = (
-    "dc_gain",
-    "unity_gain_bandwidth",
-    "phase_margin",
-    "gain_margin",
-    "supply_current",
-    "supply_power",
-    "node_voltage",
 )
 SCALES = ("linear", "log")
 
@@ -59,14 +52,19 @@ class Parameter:
 
     def check(self, value: object) -> float:
         """``value`` as a float, or a UserInputError naming the problem."""
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            try:
-                value = float(value)  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                raise UserInputError(
-                    f"parameter {self.name} must be a number, got {value!r}"
-                ) from None
-        number = float(value)
+        # Numbers only (numpy/JAX scalars too): no text, no booleans.
+        if isinstance(value, (bool, str, bytes, np.bool_)) or not hasattr(
+            value, "__float__"
+        ):
+            raise UserInputError(
+                f"parameter {self.name} must be a number, got {value!r}"
+            )
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise UserInputError(
+                f"parameter {self.name} must be a number, got {value!r}"
+            ) from None
         if not math.isfinite(number):
             raise UserInputError(f"parameter {self.name} must be finite, got {value}")
         if self.kind == "grid":
@@ -275,10 +273,22 @@ def _read_template(directory: Path, name: Any, where: str) -> str:
     path = directory / name
     if not path.is_file():
         raise _fail(where, f"netlist file not found: {path}")
-    text = path.read_text()
+    text = _read_text(path, where)
     if re.search(r"^\s*\.(control|endc|end)\b", text, re.IGNORECASE | re.MULTILINE):
         raise _fail(where, f"{name} must not contain .control/.endc/.end")
     return text
+
+
+def _read_text(path: Path, where: str) -> str:
+    try:
+        return path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise _fail(where, f"cannot read {path} ({error})") from None
+
+
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """A YAML error as one line (PyYAML's messages span several)."""
+    return " ".join(str(error).split())
 
 
 def circuit_file(name_or_path: str | Path) -> Path:
@@ -318,9 +328,9 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
     path = circuit_file(name_or_path)
     where = f"circuit {path}"
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(_read_text(path, where))
     except yaml.YAMLError as error:
-        raise _fail(where, f"not valid YAML ({error})") from None
+        raise _fail(where, f"not valid YAML ({yaml_problem(error)})") from None
     if not isinstance(data, dict):
         raise _fail(where, "expected a mapping at the top level")
     tech_name = getattr(technology, "name", None)
@@ -328,6 +338,8 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
     if not isinstance(overrides, dict):
         raise _fail(where, "'technologies' must map technology names to overrides")
     if tech_name in overrides:
+        if not isinstance(overrides[tech_name] or {}, dict):
+            raise _fail(where, f"technologies.{tech_name} must be a mapping")
         data = _merge(data, overrides[tech_name] or {})
     known = {
         "name",
@@ -354,6 +366,11 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
     parameters = tuple(
         _parameter(str(n), s, where, technology) for n, s in data["parameters"].items()
     )
+    if not isinstance(data.get("constants") or {}, dict):
+        raise _fail(where, "'constants' must map names to numbers")
+    title = str(data.get("name", directory.name))
+    if not title.isprintable():  # it heads every deck: one line, nothing more
+        raise _fail(where, f"name must be one line of text, got {title!r}")
     constants = {}
     for name, value in (data.get("constants") or {}).items():
         if not _NAME.match(str(name)) or str(name).lower() in RESERVED:
@@ -387,7 +404,7 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
         ).encode()
     )
     return Circuit(
-        name=str(data.get("name", directory.name)),
+        name=title,
         description=str(data.get("description", "")),
         directory=directory,
         netlist=netlist,
@@ -404,7 +421,10 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
     )
 
 
-_SAFE_COMMAND = re.compile(r"^(op|ac|dc|tran|noise|tf|pz)\b[\w\s.+\-(),=]*$", re.I)
+# One line: no newline may smuggle a second command (e.g. ``shell``) in.
+_SAFE_COMMAND = re.compile(
+    r"^(op|ac|dc|tran|noise|tf|pz)\b[\w .+\-(),=]*\Z", re.I | re.ASCII
+)
 
 
 def _testbenches(spec: Any, directory: Path, where: str) -> tuple[Testbench, ...]:
@@ -412,6 +432,8 @@ def _testbenches(spec: Any, directory: Path, where: str) -> tuple[Testbench, ...
         raise _fail(where, "'testbenches' must be a non-empty mapping")
     out = []
     for name, tb in spec.items():
+        if not _NAME.match(str(name)):
+            raise _fail(where, f"{name!r} cannot be a testbench name")
         if not isinstance(tb, dict) or "netlist" not in tb or "analyses" not in tb:
             raise _fail(where, f"testbench {name} needs 'netlist' and 'analyses'")
         analyses = tb["analyses"]
@@ -419,6 +441,8 @@ def _testbenches(spec: Any, directory: Path, where: str) -> tuple[Testbench, ...
             raise _fail(where, f"testbench {name}: 'analyses' maps names to commands")
         items = []
         for an_name, command in analyses.items():
+            if not _NAME.match(str(an_name)):
+                raise _fail(where, f"testbench {name}: bad analysis name {an_name!r}")
             if not isinstance(command, str) or not _SAFE_COMMAND.match(command.strip()):
                 raise _fail(
                     where,
@@ -446,29 +470,70 @@ def _locate(
     raise _fail(where, f"no analysis {ref!r} among the testbenches")
 
 
+def _measure_args(name: str, kind_name: str, m: dict, where: str) -> dict[str, str]:
+    """Arguments of one measure, checked against its kind (``sim.measure_kinds``)."""
+    if kind_name in DESIGN_KINDS:
+        return {}
+    kind = KINDS[kind_name]
+    allowed = {
+        *kind.vectors,
+        *kind.optional_vectors,
+        *kind.numbers,
+        *kind.optional_numbers,
+        *kind.words,
+    }
+    args = {k: v for k, v in m.items() if k not in ("measure", "analysis", "unit")}
+    unknown = set(args) - allowed
+    if unknown:
+        raise _fail(
+            where,
+            f"measure {name}: unknown arguments {sorted(unknown)} "
+            f"for {kind_name} (takes {sorted(allowed)})",
+        )
+    missing = {*kind.vectors, *kind.numbers} - set(args)
+    if missing:
+        raise _fail(where, f"measure {name}: {kind_name} needs {sorted(missing)}")
+    out = {}
+    for key, value in args.items():
+        if key in kind.numbers or key in kind.optional_numbers:
+            out[key] = repr(_float(value, where, f"measure {name}: {key}"))
+        elif key in kind.words:
+            if value not in kind.words[key]:
+                raise _fail(
+                    where,
+                    f"measure {name}: {key} must be one of "
+                    f"{', '.join(kind.words[key])}",
+                )
+            out[key] = str(value)
+        else:
+            if not isinstance(value, str) or not re.match(
+                r"^[\w().,:\[\]@#-]+\Z", value
+            ):
+                raise _fail(where, f"measure {name}: bad vector name {value!r}")
+            out[key] = value
+    return out
+
+
 def _measures(spec: Any, testbenches, where: str) -> tuple[Measure, ...]:
     if not isinstance(spec, dict) or not spec:
         raise _fail(where, "'measures' must be a non-empty mapping")
     out = []
     for name, m in spec.items():
-        if not isinstance(m, dict) or "measure" not in m or "analysis" not in m:
-            raise _fail(where, f"measure {name} needs 'measure' and 'analysis'")
-        if m["measure"] not in MEASURES:
+        if not isinstance(m, dict) or "measure" not in m:
+            raise _fail(where, f"measure {name} needs 'measure'")
+        kind = m["measure"]
+        if kind not in KINDS and kind not in DESIGN_KINDS:
+            known = ", ".join([*KINDS, *DESIGN_KINDS])
             raise _fail(
-                where,
-                f"measure {name}: unknown function {m['measure']!r}; "
-                f"known: {', '.join(MEASURES)}",
+                where, f"measure {name}: unknown function {kind!r}; known: {known}"
             )
-        tb, an = _locate(m["analysis"], testbenches, f"{where}: measure {name}")
-        args = {
-            k: str(v) for k, v in m.items() if k not in ("measure", "analysis", "unit")
-        }
-        for value in args.values():
-            if not re.match(r"^[\w().,:\[\]@]+$", value):
-                raise _fail(where, f"measure {name}: bad argument {value!r}")
-        out.append(
-            Measure(str(name), m["measure"], tb, an, args, str(m.get("unit", "")))
-        )
+        tb = an = ""
+        if kind in KINDS:
+            if "analysis" not in m:
+                raise _fail(where, f"measure {name} needs 'analysis'")
+            tb, an = _locate(m["analysis"], testbenches, f"{where}: measure {name}")
+        args = _measure_args(str(name), kind, m, where)
+        out.append(Measure(str(name), kind, tb, an, args, str(m.get("unit", ""))))
     return tuple(out)
 
 

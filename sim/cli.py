@@ -25,12 +25,17 @@ class _Parser(argparse.ArgumentParser):
 
 def _design_arg(text: str) -> dict:
     """``--params``: a JSON object or the path of a JSON file."""
-    path = Path(text)
-    source = (
-        path.read_text()
-        if not text.lstrip().startswith("{") and path.is_file()
-        else text
-    )
+    source = text
+    if not text.lstrip().startswith("{"):
+        path = Path(text)
+        if not path.is_file():
+            raise UserInputError(
+                f"--params {text!r} is neither a JSON object nor a JSON file"
+            )
+        try:
+            source = path.read_text()
+        except (OSError, UnicodeDecodeError) as error:
+            raise UserInputError(f"--params: cannot read {path} ({error})") from None
     try:
         value = json.loads(source)
     except json.JSONDecodeError as error:
@@ -38,6 +43,44 @@ def _design_arg(text: str) -> dict:
     if not isinstance(value, dict):
         raise UserInputError("--params must be a JSON object {name: value}")
     return value
+
+
+def _finite(text: str) -> float:
+    """argparse type: a finite float."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def _positive(text: str) -> float:
+    """argparse type: a finite float > 0."""
+    value = _finite(text)
+    if value <= 0:
+        raise ValueError(text)
+    return value
+
+
+def _count(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+def _seed(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+_finite.__name__ = "finite number"
+_positive.__name__ = "positive number"
+_count.__name__ = "integer >= 1"
+_seed.__name__ = "integer >= 0"
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -52,16 +95,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--corner", default=None, help="process corner (tt ss ff sf fs)"
     )
-    parser.add_argument("--temperature", type=float, default=27.0, help="degrees C")
+    parser.add_argument("--temperature", type=_finite, default=27.0, help="degrees C")
     parser.add_argument(
         "--workers",
-        type=int,
+        type=_count,
         default=None,
         help="worker processes (default: number of cores)",
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=_positive,
         default=60.0,
         help="seconds per simulation before it is abandoned",
     )
@@ -91,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="simulate N random designs",
     )
-    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--seed", type=_seed, default=0)
     run.add_argument(
         "--force",
         action="store_true",
@@ -109,12 +152,12 @@ def _parser() -> argparse.ArgumentParser:
         default=40,
         help="designs simulated with a fresh ngspice -b each",
     )
-    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--seed", type=_seed, default=0)
     bench.add_argument("--json", default=None, metavar="OUT", help="write results here")
     explore = sub.add_parser("explore", help="sample the sizing space, summarise it")
     _common(explore)
-    explore.add_argument("--n", type=int, default=200, help="random designs")
-    explore.add_argument("--seed", type=int, default=0)
+    explore.add_argument("--n", type=_count, default=200, help="random designs")
+    explore.add_argument("--seed", type=_seed, default=0)
     return parser
 
 
@@ -228,15 +271,19 @@ def _explore(args) -> int:
     return 0
 
 
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"run": _run, "bench": _bench, "explore": _explore}[args.command](args)
     except UserInputError as error:
-        sys.stderr.write(f"error: {error}\n")
+        sys.stderr.write(f"error: {_one_line(error)}\n")
         return EXIT_USAGE
     except SimulatorUnavailable as error:
-        sys.stderr.write(f"error: {error}\n")
+        sys.stderr.write(f"error: {_one_line(error)}\n")
         return 3
     except KeyboardInterrupt:
         sys.stderr.write("interrupted: finished simulations are in the store\n")

@@ -306,3 +306,13 @@ def device_figures(raw: Mapping[str, object]) -> dict[str, float]:
     on missing keys.
     """
     return DeviceOperatingPoint.from_raw(raw).figures()
+
+
+def node_voltage(voltage: float) -> float:
+    """An operating-point node voltage (V), as read."""
+    return float(voltage)
+
+
+def difference(value: float, reference: float) -> float:
+    """``value - reference`` (e.g. systematic offset v(out) - v(inp), V)."""
+    return float(value) - float(reference)

@@ -219,3 +219,34 @@ def render_deck(
     lines.append(testbench.template.rstrip())
     lines.append(".end")
     return "\n".join(lines) + "\n"
+
+
+def area(circuit: Circuit, tech: Technology, design: Mapping[str, float]) -> float:
+    """Area estimate (m²) of the circuit netlist's devices for a sizing.
+
+    Transistors count W·L·m; capacitors C / ``tech.cap_density``; resistors
+    (R / ``tech.sheet_resistance``) squares of ``tech.resistor_width``².
+    Layout overhead (spacing, wells, routing) is not included.
+    """
+    values = {**circuit.constants, **design}
+    total = 0.0
+    for line in _join_continuations(circuit.netlist):
+        tokens = line.split()
+        if not tokens or tokens[0][0] in "*.+":
+            continue
+        multiplier = 1.0
+        for token in tokens:
+            key, _, value = token.partition("=")
+            if key.lower() == "m" and value:
+                multiplier = evaluate(value, values)
+        if _transistor_tokens(line) is not None:
+            sizes = dict(t.lower().partition("=")[::2] for t in tokens[6:])
+            total += (
+                evaluate(sizes["w"], values) * evaluate(sizes["l"], values) * multiplier
+            )
+        elif tokens[0][0] in "cC" and len(tokens) >= 4:
+            total += evaluate(tokens[3], values) / tech.cap_density * multiplier
+        elif tokens[0][0] in "rR" and len(tokens) >= 4:
+            squares = evaluate(tokens[3], values) / tech.sheet_resistance
+            total += squares * tech.resistor_width**2 * multiplier
+    return total

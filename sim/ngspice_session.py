@@ -101,6 +101,15 @@ class NgspiceSession:
             return None
         return np.frombuffer(ffi.buffer(info.v_realdata, 8 * n), np.float64).copy()
 
+    def _analysis_vector(self, name: str, plots: list[str]) -> np.ndarray | None:
+        """``name`` from the plots an analysis made (a noise analysis makes two)."""
+        if not name.startswith("@"):
+            for plot in plots:
+                value = self.vector(f"{plot}.{name}")
+                if value is not None:
+                    return value
+        return self.vector(name)
+
     def _select(self, job: SimulationJob) -> tuple[list[str], bool]:
         """Make the job's deck current; return messages and whether it was loaded.
 
@@ -146,12 +155,14 @@ class NgspiceSession:
         vectors: dict[str, np.ndarray] = {}
         if status is Status.OK:
             for analysis in job.analyses:
+                before = set(self._ng.plot_names)
                 out = self.command(analysis.command)
                 status, why = classify_messages(out)
                 if status is not Status.OK:
                     break
+                plots = [p for p in self._ng.plot_names if p not in before]
                 for name in analysis.vectors:
-                    value = self.vector(name)
+                    value = self._analysis_vector(name, plots)
                     if value is None or not np.all(np.isfinite(value)):
                         status = Status.MEASUREMENT_MISSING
                         why = f"vector {name} missing after '{analysis.command}'"

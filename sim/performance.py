@@ -1,104 +1,175 @@
 """From raw ngspice vectors to named performance figures.
 
-A circuit's measures (see ``Circuit.measures``) name functions of the
-measurement library (``sim.measures``) and the vectors they read; device
-operating points are read for every device listed under ``operating_point``
-and reported as ``"<device>:<quantity>"`` (GAC²E's naming, e.g.
-``"MND11:gmoverid"``).
+A circuit's measures (``Circuit.measures``) name kinds of
+``sim.measure_kinds``, which say which function of ``sim.measures`` computes
+each figure from which vectors. Device operating points are read for every
+device listed under ``operating_point`` and reported as
+``"<device>:<quantity>"`` (GAC²E's naming, e.g. ``"MND11:gmoverid"``).
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections import defaultdict
+from collections.abc import Mapping
 
 import numpy as np
 
 from sim import measures
 from sim.circuit import Circuit, Measure
+from sim.measure_kinds import KINDS, SCALES
 from sim.technology import QUANTITIES, Technology
 
-AC_FUNCTIONS = {
-    "dc_gain": measures.dc_gain_db,
-    "unity_gain_bandwidth": measures.unity_gain_bandwidth,
-    "phase_margin": measures.phase_margin,
-    "gain_margin": measures.gain_margin,
-}
+
+def scale_vector(command: str) -> str | None:
+    """Name of the scale vector an analysis command produces (None for op)."""
+    words = command.split()
+    kind = words[0].lower()
+    if kind == "dc" and len(words) > 1:
+        source = words[1].lower()
+        if source == "temp":
+            return "temp-sweep"
+        return "i-sweep" if source.startswith("i") else "v-sweep"
+    return SCALES.get(kind)
 
 
-def _measure_vectors(measure: Measure) -> list[str]:
-    if measure.function in AC_FUNCTIONS:
-        names = ["frequency", measure.args["output"]]
-        if "input" in measure.args:
-            names.append(measure.args["input"])
-        return names
-    if measure.function in ("supply_current", "supply_power"):
-        return [f"i({measure.args['source']})"]
-    if measure.function == "node_voltage":
-        return [measure.args["node"]]
-    raise KeyError(measure.function)
+def _vector_args(measure: Measure) -> list[str]:
+    kind = KINDS[measure.function]
+    return [
+        measure.args[a]
+        for a in (*kind.vectors, *kind.optional_vectors)
+        if a in measure.args
+    ]
+
+
+def _op_vector(name: str, function: str) -> str:
+    # supply measures name a source: its branch current is i(<source>)
+    return f"i({name})" if function in ("supply_current", "supply_power") else name
 
 
 def required_vectors(
     circuit: Circuit, tech: Technology
 ) -> dict[tuple[str, str], list[str]]:
     """Vectors to read per ``(testbench, analysis)``, in a stable order."""
+    commands = {
+        (tb.name, a.name): a.command for tb in circuit.testbenches for a in tb.analyses
+    }
     wanted: dict[tuple[str, str], list[str]] = defaultdict(list)
+
+    def add(key: tuple[str, str], name: str) -> None:
+        if name not in wanted[key]:
+            wanted[key].append(name)
+
     for measure in circuit.measures:
-        for name in _measure_vectors(measure):
-            key = (measure.testbench, measure.analysis)
-            if name not in wanted[key]:
-                wanted[key].append(name)
+        if measure.function not in KINDS:
+            continue
+        key = (measure.testbench, measure.analysis)
+        scale = scale_vector(commands[key])
+        if scale is not None:
+            add(key, scale)
+        for name in _vector_args(measure):
+            add(key, _op_vector(name, measure.function))
     for device, polarity in circuit.devices.items():
         dtype = tech.device(polarity)
         key = (circuit.op_testbench, circuit.op_analysis)
-        wanted[key] += [dtype.op_vector(device, q) for q in QUANTITIES]
+        for q in QUANTITIES:
+            add(key, dtype.op_vector(device, q))
     return dict(wanted)
 
 
-def _scalar(array: np.ndarray) -> float:
-    return float(np.real(array[0]))
+_SIGNATURES: dict[str, inspect.Signature] = {}
+
+
+def _call(function_name: str, args: list, keywords: dict, vdd: float) -> float:
+    """Call a measure function: positional data args, then keywords (and vdd)."""
+    function = getattr(measures, function_name)
+    signature = _SIGNATURES.setdefault(function_name, inspect.signature(function))
+    names = [name for name in signature.parameters if name != "vdd"]
+    bound = dict(zip(names, args, strict=False)) | keywords
+    if "vdd" in signature.parameters:
+        bound["vdd"] = vdd
+    return float(function(**bound))
 
 
 def evaluate_measure(
-    measure: Measure, vectors: dict[str, np.ndarray], vdd: float
+    measure: Measure, vectors: Mapping[str, np.ndarray], command: str, vdd: float
 ) -> float:
-    """One figure from the vectors of its testbench (keys ``"analysis:vector"``)."""
-    get = lambda name: vectors[f"{measure.analysis}:{name}"]  # noqa: E731
-    if measure.function in AC_FUNCTIONS:
-        freq = np.real(get("frequency"))
+    """One figure from its testbench's vectors (keys ``"analysis:vector"``)."""
+    kind = KINDS[measure.function]
+
+    def get(name: str) -> np.ndarray:
+        return vectors[f"{measure.analysis}:{name}"]
+
+    keywords: dict = {}
+    for name, default in kind.optional_numbers.items():
+        value = measure.args.get(name)
+        number = float(value) if value is not None else default
+        keywords[name] = vdd / 2 if number is None else number
+    for name in kind.numbers:
+        keywords[name] = float(measure.args[name])
+    for name in kind.words:
+        if name in measure.args:
+            keywords[name] = measure.args[name]
+    if kind.analysis == "op":
+        args = [
+            float(np.real(get(_op_vector(measure.args[a], measure.function))[0]))
+            for a in kind.vectors
+        ]
+        return _call(kind.function, args, keywords, vdd)
+    scale = np.real(get(scale_vector(command)))
+    if kind.analysis == "ac":
         response = get(measure.args["output"]).astype(np.complex128)
         if "input" in measure.args:
             response = response / get(measure.args["input"])
-        return float(AC_FUNCTIONS[measure.function](freq, response))
-    if measure.function == "supply_current":
-        return float(
-            measures.supply_current(_scalar(get(f"i({measure.args['source']})")))
-        )
-    if measure.function == "supply_power":
-        current = _scalar(get(f"i({measure.args['source']})"))
-        return float(measures.supply_power(vdd, current))
-    if measure.function == "node_voltage":
-        return _scalar(get(measure.args["node"]))
-    raise KeyError(measure.function)
+        return _call(kind.function, [scale, response], keywords, vdd)
+    args = [scale] + [np.real(get(measure.args[a])) for a in kind.vectors]
+    return _call(kind.function, args, keywords, vdd)
+
+
+def design_area(
+    circuit: Circuit, tech: Technology, design: Mapping[str, float]
+) -> float:
+    """Active and passive area estimate (m²) of a sizing; see ``sim.netlist.area``."""
+    from sim.netlist import area
+
+    return area(circuit, tech, design)
 
 
 def performance(
     circuit: Circuit,
     tech: Technology,
-    vectors: dict[str, dict[str, np.ndarray]],
+    vectors: Mapping[str, Mapping[str, np.ndarray]],
+    design: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
     """All figures of one design. ``vectors[testbench]["analysis:vector"]``.
 
     Figures that do not exist (e.g. no unity-gain crossing) are NaN.
     """
+    commands = {
+        (tb.name, a.name): a.command for tb in circuit.testbenches for a in tb.analyses
+    }
     out: dict[str, float] = {}
     for measure in circuit.measures:
+        if measure.function not in KINDS:
+            out[measure.name] = (
+                design_area(circuit, tech, design) if design is not None else math.nan
+            )
+            continue
         try:
             out[measure.name] = evaluate_measure(
-                measure, vectors[measure.testbench], tech.vdd
+                measure,
+                vectors[measure.testbench],
+                commands[(measure.testbench, measure.analysis)],
+                tech.vdd,
             )
-        except (KeyError, ValueError, FloatingPointError, IndexError):
+        except (
+            KeyError,
+            ValueError,
+            FloatingPointError,
+            IndexError,
+            ZeroDivisionError,
+        ):
             out[measure.name] = math.nan
     tb_vectors = vectors.get(circuit.op_testbench, {})
     for device, polarity in circuit.devices.items():
@@ -107,7 +178,7 @@ def performance(
         for q in QUANTITIES:
             key = f"{circuit.op_analysis}:{dtype.op_vector(device, q)}"
             if key in tb_vectors:
-                raw[q] = _scalar(tb_vectors[key])
+                raw[q] = float(np.real(tb_vectors[key][0]))
         for q, value in measures.device_figures(raw).items():
             out[f"{device}:{q}"] = float(value)
     return out

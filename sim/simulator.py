@@ -275,7 +275,7 @@ class Simulator:
         figures: dict[str, float] = {}
         if status is Status.OK:
             vectors = {name: raw.vectors for name, raw in raws.items()}
-            figures = performance(self.circuit, self.technology, vectors)
+            figures = performance(self.circuit, self.technology, vectors, design)
         elapsed = sum(r.elapsed for r in raws.values())
         self.store.add(
             key,

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.errors import UserInputError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS simulations (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -88,12 +90,17 @@ class SimulationStore:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_store_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), timeout=60)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        self._db.commit()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), timeout=60)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+            self._db.commit()
+        except (OSError, sqlite3.Error) as error:
+            raise UserInputError(
+                f"cannot open the simulation store {self.path}: {error}"
+            ) from None
 
     def close(self) -> None:
         self._db.close()

@@ -8,6 +8,7 @@ file (see ``docs/technology_format.md``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,13 @@ class Technology:
     # corner -> split transistor subcircuits (see sim.binning); None when the
     # technology's devices are used as they are.
     binned: Callable[[str], BinnedLibrary] | None = None
+    # Passive-device densities for area estimates (``sim.netlist.area``):
+    # MIM capacitance (F/m²), poly sheet resistance (ohm/sq), resistor width (m).
+    # Defaults are sky130's MIM cap (2 fF/um²) and high-value poly (~2 kohm/sq,
+    # 0.35 um wide), used for every technology unless it says otherwise.
+    cap_density: float = 2e-3
+    sheet_resistance: float = 2000.0
+    resistor_width: float = 0.35e-6
 
     @property
     def corners(self) -> tuple[str, ...]:
@@ -188,6 +196,16 @@ def _pair(value: object, what: str) -> tuple[float, float]:
     return low, high
 
 
+# Model, subcircuit and section names as written into decks: one word.
+_SPICE_NAME = re.compile(r"[A-Za-z_][\w.\-]*", re.ASCII)
+
+
+def _spice_name(value: object, where: str) -> str:
+    if not isinstance(value, str) or not _SPICE_NAME.fullmatch(value):
+        raise UserInputError(f"{where}: {value!r} is not a valid SPICE name")
+    return value
+
+
 def _model_lines(entries: object, base: Path, where: str) -> tuple[str, ...]:
     if isinstance(entries, (str, dict)):
         entries = [entries]
@@ -205,8 +223,10 @@ def _model_lines(entries: object, base: Path, where: str) -> tuple[str, ...]:
         path = (base / file).resolve()
         if not path.is_file():
             raise UserInputError(f"{where}: model file not found: {path}")
-        if any(c in str(path) for c in "\n\r"):
-            raise UserInputError(f"{where}: bad model path {path!r}")
+        if not str(path).isprintable():
+            raise UserInputError(f"{where}: bad model path {str(path)!r}")
+        if section is not None:
+            _spice_name(section, f"{where}: model section")
         lines.append(f".lib {path} {section}" if section else f".include {path}")
     return tuple(lines)
 
@@ -219,7 +239,10 @@ def _device_type(spec: object, where: str) -> DeviceType:
     kind = spec.get("kind", "model")
     if kind not in ("model", "subcircuit"):
         raise UserInputError(f"{where}: kind must be 'model' or 'subcircuit'")
-    return DeviceType(spec["name"], kind, str(spec.get("inner", "")))
+    inner = spec.get("inner") or ""
+    if inner:
+        _spice_name(inner, f"{where}: inner")
+    return DeviceType(_spice_name(spec["name"], where), kind, inner)
 
 
 _UNITS = {"m": 1.0, "um": 1e-6}
@@ -232,8 +255,11 @@ def load_technology_file(path: Path) -> Technology:
     where = f"technology {path}"
     try:
         data = yaml.safe_load(path.read_text())
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserInputError(f"{where}: cannot read it ({error})") from None
     except yaml.YAMLError as error:
-        raise UserInputError(f"{where}: not valid YAML ({error})") from None
+        problem = " ".join(str(error).split())  # one line
+        raise UserInputError(f"{where}: not valid YAML ({problem})") from None
     if not isinstance(data, dict):
         raise UserInputError(f"{where}: expected a mapping at the top level")
     known = {
@@ -258,14 +284,15 @@ def load_technology_file(path: Path) -> Technology:
         if not isinstance(data["corners"], dict) or not data["corners"]:
             raise UserInputError(f"{where}: 'corners' must map names to models")
         corners = {
-            str(k): _model_lines(v, base, where) for k, v in data["corners"].items()
+            _spice_name(str(k), f"{where}: corner"): _model_lines(v, base, where)
+            for k, v in data["corners"].items()
         }
     elif "models" in data:
         corners = {"tt": _model_lines(data["models"], base, where)}
     else:
         raise UserInputError(f"{where}: give 'models' (or 'corners')")
     unit = data.get("length_unit", "m")
-    if unit not in _UNITS:
+    if not isinstance(unit, str) or unit not in _UNITS:
         raise UserInputError(f"{where}: length_unit must be 'm' or 'um', got {unit!r}")
     limits = data["limits"]
     if not isinstance(limits, dict) or not {"w", "l"} <= set(limits):
@@ -273,11 +300,14 @@ def load_technology_file(path: Path) -> Technology:
     default = str(data.get("default_corner", next(iter(corners))))
     if default not in corners:
         raise UserInputError(f"{where}: default_corner {default!r} is not a corner")
+    name = str(data.get("name", path.stem))
+    if not name.isprintable():  # it is written into every deck's title line
+        raise UserInputError(f"{where}: name must be one line of text, got {name!r}")
     vdd = _number(data["vdd"], f"{where}: vdd")
     if vdd <= 0:
         raise UserInputError(f"{where}: vdd must be positive")
     return Technology(
-        name=str(data.get("name", path.stem)),
+        name=name,
         vdd=vdd,
         nmos=_device_type(data["nmos"], f"{where}: nmos"),
         pmos=_device_type(data["pmos"], f"{where}: pmos"),
