@@ -258,9 +258,12 @@ def _parameter(name: str, spec: Any, where: str, tech: Any) -> Parameter:
 
 
 def _merge(base: dict, override: dict) -> dict:
+    """``override`` over ``base``, mapping by mapping; a null value removes a key."""
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if value is None and key in merged and isinstance(merged[key], dict):
+            del merged[key]
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = _merge(merged[key], value)
         else:
             merged[key] = value
@@ -289,6 +292,53 @@ def _read_text(path: Path, where: str) -> str:
 def yaml_problem(error: yaml.YAMLError) -> str:
     """A YAML error as one line (PyYAML's messages span several)."""
     return " ".join(str(error).split())
+
+
+def _with_base(data: dict, directory: Path, where: str) -> dict:
+    """Merge a circuit over its ``base:`` YAML (shared testbenches and measures).
+
+    The base's testbench netlists are resolved relative to the base's file;
+    keys of the circuit override the base's, mapping by mapping.
+    """
+    base_path = (directory / str(data["base"])).resolve()
+    if not base_path.is_file():
+        raise _fail(where, f"base file not found: {base_path}")
+    try:
+        base = yaml.safe_load(base_path.read_text())
+    except yaml.YAMLError as error:
+        raise _fail(where, f"base {base_path} is not valid YAML ({error})") from None
+    if not isinstance(base, dict) or "base" in base:
+        raise _fail(where, f"base {base_path} must be a mapping without its own base")
+    for tb in (base.get("testbenches") or {}).values():
+        if isinstance(tb, dict) and isinstance(tb.get("netlist"), str):
+            tb["netlist"] = str(base_path.parent / tb["netlist"])
+    return _merge(base, {k: v for k, v in data.items() if k != "base"})
+
+
+def _feasible_ranges(
+    specs: tuple[Spec, ...], directory: Path, tech_name: str | None, where: str
+) -> tuple[Spec, ...]:
+    """Spec ranges from ``feasible_<tech>.json`` (``python -m sim specs``), if any."""
+    import json
+
+    path = directory / f"feasible_{tech_name}.json"
+    if tech_name is None or not path.is_file():
+        return specs
+    try:
+        stored = json.loads(path.read_text())["specs"]
+    except (ValueError, KeyError) as error:
+        raise _fail(where, f"{path.name} is malformed ({error})") from None
+    out = []
+    for spec in specs:
+        entry = stored.get(spec.measure)
+        if entry is None or entry.get("bound") != spec.bound:
+            out.append(spec)
+            continue
+        low, high = (float(v) for v in entry["range"])
+        out.append(
+            Spec(spec.measure, spec.bound, low, high, entry.get("scale", spec.scale))
+        )
+    return tuple(out)
 
 
 def circuit_file(name_or_path: str | Path) -> Path:
@@ -333,6 +383,8 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
         raise _fail(where, f"not valid YAML ({yaml_problem(error)})") from None
     if not isinstance(data, dict):
         raise _fail(where, "expected a mapping at the top level")
+    if "base" in data:
+        data = _with_base(data, path.parent, where)
     tech_name = getattr(technology, "name", None)
     overrides = data.get("technologies", {}) or {}
     if not isinstance(overrides, dict):
@@ -352,6 +404,7 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
         "operating_point",
         "specs",
         "technologies",
+        "base",
     }
     unknown = set(data) - known
     if unknown:
@@ -387,6 +440,7 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
         data.get("operating_point"), testbenches, where
     )
     specs = _specs(data.get("specs") or {}, {m.name for m in measures}, where)
+    specs = _feasible_ranges(specs, directory, tech_name, where)
     # Only what changes simulation results: specs, bounds and comments in the
     # YAML may be edited without invalidating stored simulations.
     digest = hashlib.sha256(
@@ -421,6 +475,8 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
     )
 
 
+# In analysis commands, replaced by the technology's supply voltage (V).
+VDD_PLACEHOLDER = "{VDD}"
 # One line: no newline may smuggle a second command (e.g. ``shell``) in.
 _SAFE_COMMAND = re.compile(
     r"^(op|ac|dc|tran|noise|tf|pz)\b[\w .+\-(),=]*\Z", re.I | re.ASCII
@@ -443,7 +499,9 @@ def _testbenches(spec: Any, directory: Path, where: str) -> tuple[Testbench, ...
         for an_name, command in analyses.items():
             if not _NAME.match(str(an_name)):
                 raise _fail(where, f"testbench {name}: bad analysis name {an_name!r}")
-            if not isinstance(command, str) or not _SAFE_COMMAND.match(command.strip()):
+            if not isinstance(command, str) or not _SAFE_COMMAND.match(
+                command.strip().replace(VDD_PLACEHOLDER, "1")
+            ):
                 raise _fail(
                     where,
                     f"testbench {name}: analysis {an_name} must be one ngspice "
@@ -473,7 +531,17 @@ def _locate(
 def _measure_args(name: str, kind_name: str, m: dict, where: str) -> dict[str, str]:
     """Arguments of one measure, checked against its kind (``sim.measure_kinds``)."""
     if kind_name in DESIGN_KINDS:
-        return {}
+        args = {k: v for k, v in m.items() if k not in ("measure", "unit")}
+        if set(args) != set(DESIGN_KINDS[kind_name]):
+            raise _fail(
+                where,
+                f"measure {name}: {kind_name} takes exactly "
+                f"{list(DESIGN_KINDS[kind_name])}",
+            )
+        for value in args.values():
+            if not isinstance(value, str) or not re.match(r"^[\w/, ]+$", value):
+                raise _fail(where, f"measure {name}: bad argument {value!r}")
+        return dict(args)
     kind = KINDS[kind_name]
     allowed = {
         *kind.vectors,

@@ -154,6 +154,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--seed", type=_seed, default=0)
     bench.add_argument("--json", default=None, metavar="OUT", help="write results here")
+    specs = sub.add_parser(
+        "specs", help="derive feasible target ranges from random designs"
+    )
+    _common(specs)
+    specs.add_argument("--n", type=int, default=1000, help="random designs")
+    specs.add_argument("--seed", type=int, default=0)
+    specs.add_argument(
+        "--out",
+        default=None,
+        help="JSON to write (default: feasible_<tech>.json beside the circuit)",
+    )
     explore = sub.add_parser("explore", help="sample the sizing space, summarise it")
     _common(explore)
     explore.add_argument("--n", type=_count, default=200, help="random designs")
@@ -264,6 +275,64 @@ def _bench(args) -> int:
     return 0
 
 
+def _specs(args) -> int:
+    import numpy as np
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.report import engineering
+    from sim.sampling import random_designs
+    from sim.specs import (
+        derive_feasible_specs,
+        feasible_file,
+        sample_targets,
+        write_feasible,
+    )
+
+    if args.n < 10:
+        raise UserInputError("--n must be at least 10")
+    with _simulator(args) as simulator:
+        circuit = simulator.circuit
+        if not circuit.specs:
+            raise UserInputError(f"circuit {circuit.name} declares no specs")
+        designs = random_designs(circuit, args.n, args.seed)
+        results = simulator.simulate(designs, progress=True)
+        tech = simulator.technology.name
+        try:
+            feasible = derive_feasible_specs(circuit, tech, simulator.corner, results)
+        except ValueError as error:
+            raise UserInputError(f"cannot derive specs: {error}") from None
+    units = {m.name: m.unit for m in circuit.measures}
+    table = Table(
+        title=f"feasible specs: {circuit.name} on {tech} "
+        f"({len(feasible.anchors)} anchor designs of {args.n})"
+    )
+    for column in ("spec", "bound", "easy end", "hard end"):
+        table.add_column(column, justify="right")
+    for s in feasible.specs:
+        easy, hard = (s.low, s.high) if s.bound == "lower" else (s.high, s.low)
+        table.add_row(
+            s.measure,
+            s.bound,
+            engineering(easy, units[s.measure], 3),
+            engineering(hard, units[s.measure], 3),
+        )
+    Console().print(table)
+    targets = sample_targets(feasible, 1000, np.random.default_rng(args.seed))
+    met = 0
+    for target in targets:
+        ok = np.ones(len(feasible.anchors), bool)
+        for k, s in enumerate(feasible.specs):
+            column = feasible.anchors[:, k]
+            ok &= column >= target[k] if s.bound == "lower" else column <= target[k]
+        met += bool(ok.any())
+    print(f"{met} of 1000 sampled targets are met by a known design")
+    out = Path(args.out) if args.out else feasible_file(circuit, tech)
+    write_feasible(feasible, out)
+    print(f"wrote {out}")
+    return 0
+
+
 def _explore(args) -> int:
     from sim.explore import explore
 
@@ -278,7 +347,8 @@ def _one_line(error: Exception) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"run": _run, "bench": _bench, "explore": _explore}[args.command](args)
+        commands = {"run": _run, "bench": _bench, "explore": _explore, "specs": _specs}
+        return commands[args.command](args)
     except UserInputError as error:
         sys.stderr.write(f"error: {_one_line(error)}\n")
         return EXIT_USAGE

@@ -92,4 +92,10 @@ KINDS: dict[str, MeasureKind] = {
     ),
 }
 
-DESIGN_KINDS = ("area",)  # computed from the sizing alone (no analysis)
+# Computed from the sizing (and the operating point), not from an analysis:
+# kind -> its required arguments.
+DESIGN_KINDS: dict[str, tuple[str, ...]] = {
+    "area": (),
+    # "pairs": matched pairs "A/B,C/D", the input pair first (sim.netlist)
+    "offset_pelgrom": ("pairs",),
+}

@@ -250,3 +250,50 @@ def area(circuit: Circuit, tech: Technology, design: Mapping[str, float]) -> flo
             squares = evaluate(tokens[3], values) / tech.sheet_resistance
             total += squares * tech.resistor_width**2 * multiplier
     return total
+
+
+def transistor_sizes(
+    circuit: Circuit, design: Mapping[str, float]
+) -> dict[str, tuple[float, float, float]]:
+    """W (m), L (m) and multiplier of every transistor for a sizing."""
+    values = {**circuit.constants, **design}
+    sizes = {}
+    for line in _join_continuations(circuit.netlist):
+        tokens = _transistor_tokens(line)
+        if tokens is None:
+            continue
+        params = dict(t.lower().partition("=")[::2] for t in tokens[6:])
+        sizes[tokens[0]] = (
+            evaluate(params["w"], values),
+            evaluate(params["l"], values),
+            evaluate(params.get("m", "1"), values),
+        )
+    return sizes
+
+
+def pelgrom_offset(
+    circuit: Circuit,
+    tech: Technology,
+    design: Mapping[str, float],
+    gm: Mapping[str, float],
+    pairs: str,
+) -> float:
+    """Input-referred offset standard deviation (V) from threshold mismatch.
+
+    ``pairs`` lists matched pairs ``"A/B,C/D"``, the input pair first. Each
+    pair adds sigma(dVt)² = 2 coefficient² / (W L m), referred to the input by
+    (gm_pair / gm_input)²; current-factor mismatch is neglected.
+    """
+    sizes = transistor_sizes(circuit, design)
+    polarity = circuit.devices
+    total, gm_input = 0.0, None
+    for pair in pairs.split(","):
+        first, second = (name.strip() for name in pair.split("/"))
+        width, length, mult = sizes[first]
+        coefficient = tech.vth_mismatch[0 if polarity[first] == "nmos" else 1]
+        sigma2 = 2 * coefficient**2 / (width * length * mult)
+        pair_gm = 0.5 * (gm[first] + gm[second])
+        if gm_input is None:
+            gm_input = pair_gm
+        total += (pair_gm / gm_input) ** 2 * sigma2
+    return total**0.5

@@ -127,15 +127,6 @@ def evaluate_measure(
     return _call(kind.function, args, keywords, vdd)
 
 
-def design_area(
-    circuit: Circuit, tech: Technology, design: Mapping[str, float]
-) -> float:
-    """Active and passive area estimate (m²) of a sizing; see ``sim.netlist.area``."""
-    from sim.netlist import area
-
-    return area(circuit, tech, design)
-
-
 def performance(
     circuit: Circuit,
     tech: Technology,
@@ -149,20 +140,21 @@ def performance(
     commands = {
         (tb.name, a.name): a.command for tb in circuit.testbenches for a in tb.analyses
     }
+    devices = _device_figures(circuit, tech, vectors.get(circuit.op_testbench, {}))
     out: dict[str, float] = {}
     for measure in circuit.measures:
-        if measure.function not in KINDS:
-            out[measure.name] = (
-                design_area(circuit, tech, design) if design is not None else math.nan
-            )
-            continue
         try:
-            out[measure.name] = evaluate_measure(
-                measure,
-                vectors[measure.testbench],
-                commands[(measure.testbench, measure.analysis)],
-                tech.vdd,
-            )
+            if measure.function in KINDS:
+                out[measure.name] = evaluate_measure(
+                    measure,
+                    vectors[measure.testbench],
+                    commands[(measure.testbench, measure.analysis)],
+                    tech.vdd,
+                )
+            else:
+                out[measure.name] = _design_measure(
+                    measure, circuit, tech, design, devices
+                )
         except (
             KeyError,
             ValueError,
@@ -171,7 +163,14 @@ def performance(
             ZeroDivisionError,
         ):
             out[measure.name] = math.nan
-    tb_vectors = vectors.get(circuit.op_testbench, {})
+    out.update(devices)
+    return out
+
+
+def _device_figures(
+    circuit: Circuit, tech: Technology, tb_vectors: Mapping[str, np.ndarray]
+) -> dict[str, float]:
+    out = {}
     for device, polarity in circuit.devices.items():
         dtype = tech.device(polarity)
         raw = {}
@@ -182,3 +181,21 @@ def performance(
         for q, value in measures.device_figures(raw).items():
             out[f"{device}:{q}"] = float(value)
     return out
+
+
+def _design_measure(
+    measure: Measure,
+    circuit: Circuit,
+    tech: Technology,
+    design: Mapping[str, float] | None,
+    devices: Mapping[str, float],
+) -> float:
+    """Figures computed from the sizing (and op point): area, Pelgrom offset."""
+    from sim.netlist import area, pelgrom_offset
+
+    if design is None:
+        return math.nan
+    if measure.function == "area":
+        return area(circuit, tech, design)
+    gm = {name: devices[f"{name}:gm"] for name in circuit.devices}
+    return pelgrom_offset(circuit, tech, design, gm, measure.args["pairs"])

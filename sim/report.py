@@ -23,13 +23,20 @@ _PREFIXES = [
     (1e-12, "p"),
     (1e-15, "f"),
 ]
-_NO_PREFIX = {"dB", "deg", ""}
+_NO_PREFIX = {"dB", "deg", "", "%"}
+
+
+# Units shown in a fixed, customary scale instead of with an SI prefix.
+_FIXED = {"m²": (1e-12, "µm²"), "V/s": (1e6, "V/µs")}
 
 
 def engineering(value: float, unit: str = "", digits: int = 4) -> str:
     """``12.8 MHz``-style text; units in ``_NO_PREFIX`` are printed plainly."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
+    if unit in _FIXED:
+        factor, shown = _FIXED[unit]
+        return f"{value / factor:.{digits}g} {shown}"
     if unit in _NO_PREFIX or value == 0 or math.isinf(value):
         return f"{value:.{digits}g} {unit}".rstrip()
     for factor, prefix in _PREFIXES:

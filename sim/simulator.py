@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim import job as jobs
-from sim.circuit import Circuit, load_circuit
-from sim.netlist import choose_bins, render_deck
+from sim.circuit import VDD_PLACEHOLDER, Circuit, load_circuit
+from sim.netlist import choose_bins, format_value, render_deck
 from sim.performance import performance, required_vectors
 from sim.pool import SimulationPool
 from sim.result import RawResult, Status
@@ -105,10 +105,13 @@ class Simulator:
             )
             for tb in self.circuit.testbenches
         }
+        vdd = format_value(self.technology.vdd)
         self._analyses = {
             tb.name: tuple(
                 jobs.Analysis(
-                    a.name, a.command, tuple(wanted.get((tb.name, a.name), ()))
+                    a.name,
+                    a.command.replace(VDD_PLACEHOLDER, vdd),
+                    tuple(wanted.get((tb.name, a.name), ())),
                 )
                 for a in tb.analyses
             )

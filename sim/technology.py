@@ -74,6 +74,9 @@ class Technology:
     # MIM capacitance (F/m²), poly sheet resistance (ohm/sq), resistor width (m).
     # Defaults are sky130's MIM cap (2 fF/um²) and high-value poly (~2 kohm/sq,
     # 0.35 um wide), used for every technology unless it says otherwise.
+    # Threshold mismatch (Pelgrom): sigma(Vt) of one device = coefficient /
+    # sqrt(W L m), coefficient in V·m per polarity; NaN when unknown.
+    vth_mismatch: tuple[float, float] = (float("nan"), float("nan"))
     cap_density: float = 2e-3
     sheet_resistance: float = 2000.0
     resistor_width: float = 0.35e-6
@@ -117,6 +120,9 @@ def _generic() -> Technology:
         length_limits=(0.13e-6, 10e-6),
         corner_includes={c: (f".lib {path} {c}",) for c in _CORNERS},
         source=str(path),
+        # A_VT ~ 1 mV·um per nm of oxide for a pair (Pelgrom et al., JSSC 1989;
+        # Kinget, JSSC 2005): 2.7 nm -> ~4 mV·um, i.e. 2.83 mV·um per device.
+        vth_mismatch=(2.83e-9, 2.83e-9),
     )
 
 
@@ -152,6 +158,9 @@ def _sky130() -> Technology:
         corner_includes=_Sky130Includes(),
         source="sky130",
         binned=_sky130_bins,
+        # SkyWater's mismatch coefficients sw_mm_vth0_* of nfet_01v8 / pfet_01v8
+        # (3.356 / 5.856 mV·um per device, parameters_fet_*.spice).
+        vth_mismatch=(3.356e-9, 5.856e-9),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from multiprocessing.connection import Connection
 
 
@@ -13,6 +14,10 @@ def worker_main(conn: Connection) -> None:
     answers and exits, so the pool starts a fresh one.
     """
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # ngspice writes model-check logs (e.g. bsim4v5.out) into the working
+    # directory: keep them out of the user's.
+    workdir = tempfile.TemporaryDirectory(prefix="jaxsizer-worker-")
+    os.chdir(workdir.name)
     from sim.ngspice_session import NgspiceSession
 
     try:

@@ -1,5 +1,5 @@
 * twostage: two-stage Miller op-amp sized by device multipliers (AutoCkt-style,
-* AutoCkt's device names). Nodes: inp inn out vdd nbias, ground 0.
+* AutoCkt's device names). Nodes: inp inn out vdd nbias, ground vss.
 * Every transistor is the same unit device (Wunit x Lunit); the sizing
 * parameters are multipliers. Bias: the constant current IBIAS flows into the
 * nmos diode MN4; MN3 (tail) and MN5 (second-stage sink) mirror it with ratios
@@ -9,12 +9,13 @@
 * first-stage output x to out. inp drives MN2 (the x side): out is
 * non-inverting in inp. Bulks go to the rails (AutoCkt ties the pair's bulk to
 * its source; here it is tied to ground as in a plain p-substrate process).
-MN4 nbias nbias 0 0 nmos W={Wunit} L={Lunit} m={mn4}
-MN3 tail nbias 0 0 nmos W={Wunit} L={Lunit} m={mn3}
-MN5 out nbias 0 0 nmos W={Wunit} L={Lunit} m={mn5}
-MN1 y inn tail 0 nmos W={Wunit} L={Lunit} m={mn1}
-MN2 x inp tail 0 nmos W={Wunit} L={Lunit} m={mn1}
+MN4 nbias nbias vss vss nmos W={Wunit} L={Lunit} m={mn4}
+MN3 tail nbias vss vss nmos W={Wunit} L={Lunit} m={mn3}
+MN5 out nbias vss vss nmos W={Wunit} L={Lunit} m={mn5}
+MN1 y inn tail vss nmos W={Wunit} L={Lunit} m={mn1}
+MN2 x inp tail vss nmos W={Wunit} L={Lunit} m={mn1}
 MP1 y y vdd vdd pmos W={Wunit} L={Lunit} m={mp1}
 MP2 x y vdd vdd pmos W={Wunit} L={Lunit} m={mp1}
 MP3 out x vdd vdd pmos W={Wunit} L={Lunit} m={mp3}
 CC x out {cc}
+IBIAS vdd nbias {Ibias}

@@ -1,0 +1,9 @@
+* Common-mode rejection in a follower: the same 1 V AC source appears at inp
+* and (in series with the feedback) at inn, so the differential input is
+* -v(out) and v(out) = vc * Acm / (1 + Adm), i.e. 1/CMRR.
+VDD vdd 0 {VDD}
+VSS vss 0 0
+VCM cm 0 {VDD/2}
+VCP inp cm dc 0 ac 1
+VCN inn out dc 0 ac 1
+CL out 0 {CL}
