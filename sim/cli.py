@@ -165,6 +165,39 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="JSON to write (default: feasible_<tech>.json beside the circuit)",
     )
+    plot = sub.add_parser("plot", help="Bode plot and step response (PNG)")
+    _common(plot)
+    plot.add_argument(
+        "--params",
+        type=str,
+        default=None,
+        help="JSON object (or file) of parameter values in SI units",
+    )
+    plot.add_argument(
+        "--out", default=None, help="PNG path (default <circuit>_<tech>_bode.png)"
+    )
+    corners = sub.add_parser("corners", help="one design over corners and temperatures")
+    _common(corners)
+    corners.add_argument(
+        "--params",
+        type=str,
+        default=None,
+        help="JSON object (or file) of parameter values in SI units",
+    )
+    corners.add_argument(
+        "--corners",
+        nargs="+",
+        default=None,
+        help="corners (default: all of the technology)",
+    )
+    corners.add_argument(
+        "--temperatures",
+        nargs="+",
+        type=float,
+        default=[-40.0, 27.0, 125.0],
+        help="degrees C",
+    )
+    corners.add_argument("--json", default=None, metavar="OUT", help="write results")
     explore = sub.add_parser("explore", help="sample the sizing space, summarise it")
     _common(explore)
     explore.add_argument("--n", type=_count, default=200, help="random designs")
@@ -333,6 +366,25 @@ def _specs(args) -> int:
     return 0
 
 
+def _plot(args) -> int:
+    from sim.plot import plot_design
+
+    with _simulator(args) as simulator:
+        design = _design_arg(args.params) if args.params else {}
+        name = f"{simulator.circuit.name}_{simulator.technology.name}_bode.png"
+        for path in plot_design(simulator, design, Path(args.out or name)):
+            print(f"wrote {path}")
+    return 0
+
+
+def _corners(args) -> int:
+    from sim.corners import corner_report
+
+    design = _design_arg(args.params) if args.params else {}
+    corner_report(args, design)
+    return 0
+
+
 def _explore(args) -> int:
     from sim.explore import explore
 
@@ -347,7 +399,14 @@ def _one_line(error: Exception) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        commands = {"run": _run, "bench": _bench, "explore": _explore, "specs": _specs}
+        commands = {
+            "run": _run,
+            "bench": _bench,
+            "explore": _explore,
+            "specs": _specs,
+            "plot": _plot,
+            "corners": _corners,
+        }
         return commands[args.command](args)
     except UserInputError as error:
         sys.stderr.write(f"error: {_one_line(error)}\n")

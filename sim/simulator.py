@@ -7,11 +7,14 @@ simulation in the store (serving repeats from it unless forced).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from sim import job as jobs
 from sim.circuit import VDD_PLACEHOLDER, Circuit, load_circuit
@@ -194,6 +197,36 @@ class Simulator:
         return tuple(
             (name, float(design[name])) for name in self.circuit.parameter_names
         )
+
+    def waveforms(
+        self, design: Mapping[str, float], extra: Mapping[str, Sequence[str]] = {}
+    ) -> dict[str, dict[str, np.ndarray]]:
+        """Raw vectors of every testbench for one design (not stored).
+
+        ``extra`` adds vectors per ``"testbench.analysis"`` (e.g.
+        ``{"follower.tran": ["v(inp)"]}``). Returns
+        ``{testbench: {"analysis:vector": array}}``; raises ``RuntimeError``
+        if a simulation fails.
+        """
+        checked = self.circuit.check_design(dict(design))
+        todo = []
+        for job, name in zip(self.jobs(checked), self._decks, strict=True):
+            analyses = tuple(
+                jobs.Analysis(
+                    a.name,
+                    a.command,
+                    a.vectors + tuple(extra.get(f"{name}.{a.name}", ())),
+                )
+                for a in job.analyses
+            )
+            todo.append(dataclasses.replace(job, analyses=analyses))
+        results = self.pool.map(todo)
+        out = {}
+        for name, result in zip(self._decks, results, strict=True):
+            if not result.ok:
+                raise RuntimeError(f"{name}: {result.status.value}: {result.message}")
+            out[name] = result.vectors
+        return out
 
     def jobs(self, design: Mapping[str, float]) -> list[jobs.SimulationJob]:
         """One job per testbench for a validated design."""
