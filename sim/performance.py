@@ -30,7 +30,7 @@ def scale_vector(command: str) -> str | None:
         source = words[1].lower()
         if source == "temp":
             return "temp-sweep"
-        return "i-sweep" if source.startswith("i") else "v-sweep"
+        return {"i": "i-sweep", "r": "res-sweep"}.get(source[0], "v-sweep")
     return SCALES.get(kind)
 
 

@@ -113,7 +113,8 @@ class Simulator:
             tb.name: tuple(
                 jobs.Analysis(
                     a.name,
-                    a.command.replace(VDD_PLACEHOLDER, vdd),
+                    # ngspice's shared library wants lower-case source names
+                    a.command.replace(VDD_PLACEHOLDER, vdd).lower(),
                     tuple(wanted.get((tb.name, a.name), ())),
                 )
                 for a in tb.analyses
