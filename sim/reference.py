@@ -17,17 +17,26 @@ from sim.job import Analysis
 
 def _control_block(analyses: tuple[Analysis, ...], out_dir: Path) -> list[str]:
     lines = [".control", "set num_threads=1", "set filetype=ascii"]
+    noise_runs = 0
     for analysis in analyses:
         lines.append(analysis.command)
+        if analysis.command.split()[0].lower() == "noise":
+            # noise makes two plots; the spectra live in the first of them
+            noise_runs += 1
+            lines.append(f"setplot noise{2 * noise_runs - 1}")
         names = []
         for i, vector in enumerate(analysis.vectors):
-            if vector == "frequency":
-                continue
+            if _is_scale(vector):
+                continue  # written as the plot's scale (first variable)
             names.append(f"jx{i}")
             lines.append(f"let jx{i} = {vector}")
         lines.append(f"write {out_dir / (analysis.name + '.raw')} {' '.join(names)}")
     lines += ["quit", ".endc"]
     return lines
+
+
+def _is_scale(vector: str) -> bool:
+    return vector in ("frequency", "time") or vector.endswith("-sweep")
 
 
 def parse_ascii_raw(text: str) -> dict[str, np.ndarray]:
@@ -66,6 +75,7 @@ def parse_ascii_raw(text: str) -> dict[str, np.ndarray]:
             pos += 1
     # ``let jx0 = v(b)`` is written as "v(jx0)": index by the bare name too.
     out = {name: values[:, k] for k, name in enumerate(names)}
+    out["__scale__"] = values[:, 0]
     for k, name in enumerate(names):
         if name[:2] in ("v(", "i(") and name.endswith(")"):
             out.setdefault(name[2:-1], values[:, k])
@@ -102,6 +112,6 @@ def run_batch(
                 )
             raw = parse_ascii_raw(raw_file.read_text())
             for i, vector in enumerate(analysis.vectors):
-                key = vector if vector == "frequency" else f"jx{i}"
-                vectors[f"{analysis.name}:{vector}"] = raw[key]
+                key = raw["__scale__"] if _is_scale(vector) else raw[f"jx{i}"]
+                vectors[f"{analysis.name}:{vector}"] = key
         return vectors
