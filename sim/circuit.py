@@ -304,11 +304,14 @@ def _with_base(data: dict, directory: Path, where: str) -> dict:
     if not base_path.is_file():
         raise _fail(where, f"base file not found: {base_path}")
     try:
-        base = yaml.safe_load(base_path.read_text())
+        base = yaml.safe_load(_read_text(base_path, where))
     except yaml.YAMLError as error:
-        raise _fail(where, f"base {base_path} is not valid YAML ({error})") from None
+        problem = yaml_problem(error)
+        raise _fail(where, f"base {base_path} is not valid YAML ({problem})") from None
     if not isinstance(base, dict) or "base" in base:
         raise _fail(where, f"base {base_path} must be a mapping without its own base")
+    if not isinstance(base.get("testbenches") or {}, dict):
+        raise _fail(where, f"base {base_path}: 'testbenches' must be a mapping")
     for tb in (base.get("testbenches") or {}).values():
         if isinstance(tb, dict) and isinstance(tb.get("netlist"), str):
             tb["netlist"] = str(base_path.parent / tb["netlist"])

@@ -153,6 +153,22 @@ def _parser() -> argparse.ArgumentParser:
         help="designs simulated with a fresh ngspice -b each",
     )
     bench.add_argument("--seed", type=_seed, default=0)
+    bench.add_argument(
+        "--testbench",
+        default=None,
+        help="testbench to time (default: the circuit's first)",
+    )
+    bench.add_argument(
+        "--analyses",
+        nargs="+",
+        default=["op", "ac"],
+        help="analyses of that testbench to run (default: op ac)",
+    )
+    bench.add_argument(
+        "--full",
+        action="store_true",
+        help="instead: seconds per design for the whole figure set",
+    )
     bench.add_argument("--json", default=None, metavar="OUT", help="write results here")
     specs = sub.add_parser(
         "specs", help="derive feasible target ranges from random designs"
@@ -277,30 +293,49 @@ def _bench(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from sim.bench import run_bench
+    from sim.bench import run_bench, run_full_bench
 
     if args.n < 2 or args.cold_n < 1:
         raise UserInputError("--n must be >= 2 and --cold-n >= 1")
-    result = run_bench(
-        args.circuit, args.tech, args.corner, args.n, args.cold_n, args.seed
-    )
-    table = Table(
-        title=f"python -m sim bench: {args.circuit} on {args.tech} "
-        f"({result['corner']}), {args.n} random designs"
-    )
+    if args.full:
+        result = run_full_bench(args.circuit, args.tech, args.n, args.seed)
+        keys = [k for k in result if k.startswith(("seconds", "failures"))]
+        title = (
+            f"python -m sim bench --full: {args.circuit} on {args.tech}, "
+            f"{result['testbenches']} testbenches, {args.n} designs"
+        )
+    else:
+        result = run_bench(
+            args.circuit,
+            args.tech,
+            args.corner,
+            args.n,
+            args.cold_n,
+            args.seed,
+            args.testbench,
+            args.analyses,
+        )
+        keys = [
+            "per_worker_sims_per_s",
+            "two_worker_sims_per_s",
+            "scaling_2_workers",
+            "cold_process_sims_per_s",
+            "speedup_vs_cold_process",
+            "failures_1_worker",
+            "failures_2_workers",
+        ]
+        title = (
+            f"python -m sim bench: {args.circuit} on {args.tech} "
+            f"({result['corner']}), {result['testbench']}: "
+            f"{' + '.join(result['analyses'])}, {args.n} random designs"
+        )
+    table = Table(title=title)
     table.add_column("measure")
     table.add_column("value", justify="right")
-    for key in (
-        "per_worker_sims_per_s",
-        "two_worker_sims_per_s",
-        "scaling_2_workers",
-        "cold_process_sims_per_s",
-        "speedup_vs_cold_process",
-        "failures_1_worker",
-        "failures_2_workers",
-    ):
+    for key in keys:
         value = result[key]
-        table.add_row(key, f"{value:.2f}" if isinstance(value, float) else str(value))
+        text = f"{value:.4g}" if isinstance(value, float) else str(value)
+        table.add_row(key, text)
     Console().print(table)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")

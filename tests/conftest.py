@@ -72,7 +72,7 @@ def cs_amp(tmp_path) -> Path:
         tmp_path / "user_cs_amp",
         """\
         * common-source amplifier with a pmos current-source load
-        MN1 out in 0 0 nmos W={Wn} L={Ln}
+        MN1 out in 0 0 nmos W={Wn} L={Lnn}
         MP1 out pb vdd vdd pmos W={Wp} L={Lp}
         """,
         """\
@@ -86,7 +86,7 @@ def cs_amp(tmp_path) -> Path:
         netlist: dut.sp
         parameters:
           Wn: {unit: m, bounds: [0.2e-6, 20.0e-6], scale: log, default: 1.0e-6}
-          Ln: {unit: m, bounds: [0.09e-6, 1.0e-6], scale: log, default: 0.2e-6}
+          Lnn: {unit: m, bounds: [0.09e-6, 1.0e-6], scale: log, default: 0.2e-6}
           Wp: {unit: m, bounds: [0.2e-6, 20.0e-6], scale: log, default: 2.0e-6}
           Lp: {unit: m, bounds: [0.09e-6, 1.0e-6], scale: log, default: 0.2e-6}
           VIN: {unit: V, bounds: [0.2, 0.8], default: 0.45}
