@@ -1,1 +1,8 @@
-"""Gymnasium and pure-JAX environments: not built yet."""
+"""Gymnasium environments (ngspice) and the shared observation/reward definition.
+
+Importing ``envs`` registers the ids ``jaxsizer/<circuit>-<tech>-v1``.
+"""
+
+from envs.registration import register_envs
+
+register_envs()

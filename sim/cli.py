@@ -344,7 +344,6 @@ def _bench(args) -> int:
 
 
 def _specs(args) -> int:
-    import numpy as np
     from rich.console import Console
     from rich.table import Table
 
@@ -353,7 +352,6 @@ def _specs(args) -> int:
     from sim.specs import (
         derive_feasible_specs,
         feasible_file,
-        sample_targets,
         write_feasible,
     )
 
@@ -386,15 +384,10 @@ def _specs(args) -> int:
             engineering(hard, units[s.measure], 3),
         )
     Console().print(table)
-    targets = sample_targets(feasible, 1000, np.random.default_rng(args.seed))
-    met = 0
-    for target in targets:
-        ok = np.ones(len(feasible.anchors), bool)
-        for k, s in enumerate(feasible.specs):
-            column = feasible.anchors[:, k]
-            ok &= column >= target[k] if s.bound == "lower" else column <= target[k]
-        met += bool(ok.any())
-    print(f"{met} of 1000 sampled targets are met by a known design")
+    print(
+        f"{len(feasible.anchors)} anchor designs meet every spec at its easy end; "
+        "targets are drawn so that one of them meets each target"
+    )
     out = Path(args.out) if args.out else feasible_file(circuit, tech)
     write_feasible(feasible, out)
     print(f"wrote {out}")

@@ -2,10 +2,11 @@
 
 Like AutoCkt's and OpenFASOC's ``gen_specs``: simulate random designs, keep the
 "anchors" (designs whose spec figures all exist), and set each spec's range
-between an easy and a hard percentile of the anchors' values. A target is drawn
-by picking an anchor and, for each spec, a value from the range that the
-anchor still meets, so every sampled target is met by at least one known
-design. The result is stored beside the circuit as ``feasible_<tech>.json``.
+between an easy and a hard percentile of the anchors' values. Environments draw a
+target by picking an anchor and, for each spec, a value from the range that
+the anchor still meets (``envs.definition.sample_target``), so every sampled
+target is met by at least one known design. The result is stored beside the
+circuit as ``feasible_<tech>.json``.
 """
 
 from __future__ import annotations
@@ -146,41 +147,6 @@ def derive_feasible_specs(
         tuple(params),
         len(evaluations),
     )
-
-
-def _unit(values: np.ndarray, low: float, high: float, scale: str) -> np.ndarray:
-    """Position of values in [low, high] on the spec's scale (0 = low)."""
-    if scale == "log":
-        return (np.log(values) - np.log(low)) / (np.log(high) - np.log(low))
-    return (values - low) / (high - low)
-
-
-def _from_unit(u: np.ndarray, low: float, high: float, scale: str) -> np.ndarray:
-    if scale == "log":
-        return np.exp(np.log(low) + u * (np.log(high) - np.log(low)))
-    return low + u * (high - low)
-
-
-def sample_targets(
-    feasible: FeasibleSpecs, n: int, rng: np.random.Generator
-) -> np.ndarray:
-    """``n`` feasible targets ``[n, n_specs]`` in the specs' units.
-
-    Each target picks an anchor design and, per spec, a value uniform (on the
-    spec's scale) between the range's easy end and the anchor's own value
-    clipped into the range, so the anchor meets every spec of it.
-    """
-    picks = rng.integers(0, len(feasible.anchors), n)
-    targets = np.empty((n, len(feasible.specs)))
-    for k, spec in enumerate(feasible.specs):
-        own = feasible.anchors[picks, k]
-        reach = np.clip(_unit(own, spec.low, spec.high, spec.scale), 0.0, 1.0)
-        if spec.bound == "lower":  # easy end is low: target in [low, own]
-            u = rng.random(n) * reach
-        else:  # easy end is high: target in [own, high]
-            u = reach + rng.random(n) * (1.0 - reach)
-        targets[:, k] = _from_unit(u, spec.low, spec.high, spec.scale)
-    return targets
 
 
 def write_feasible(feasible: FeasibleSpecs, path: Path) -> None:

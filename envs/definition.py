@@ -1,0 +1,174 @@
+"""The one definition of action scaling, observation, reward and targets.
+
+Both the SPICE environments (``envs.spice_env``, NumPy) and the pure-JAX
+surrogate environment (issue 6) call these functions; every function takes an
+array module ``xp`` (``numpy`` or ``jax.numpy``) and uses only operations both
+provide, so the two stay identical (a parity test checks it).
+
+Semantics follow GAC²E:
+
+- an action in ``[-1, 1]^n`` maps to absolute sizing parameters (linear or log
+  per parameter, integers rounded, grid parameters snapped);
+- the observation is ``[performance, target, distance, operating point]``,
+  where distance = ``|target - performance| / |target|``;
+- amplifiers are rewarded ``sum(tanh(d) * met - d**2 * (1 - met))``, the
+  inverter chain and Schmitt trigger ``-sum(d)``; an episode terminates when
+  every spec is met.
+
+Figures that span decades (Hz, W, A, F, ...) enter the observation as
+``log10(|x|)`` so that a float32 network sees numbers of order one. A figure
+that a failed simulation did not produce is 0 in the observation and counts as
+``FAIL_DISTANCE`` from its target (never NaN or inf).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+FAIL_DISTANCE = 10.0  # distance of a missing figure; distances are clipped to it
+LOG_UNITS = frozenset({"Hz", "W", "A", "F", "ohm", "V/s", "m²", "V/√Hz", "S", "m"})
+OP_LOG_QUANTITIES = frozenset({"id", "gm", "gds", "fug"})
+OP_QUANTITIES = ("gmoverid", "fug", "id", "gm", "gds", "vdsat", "region")
+
+
+@dataclass(frozen=True)
+class ActionScale:
+    """How ``[-1, 1]`` actions map to parameters; arrays are ``[n_params]``.
+
+    ``grid`` is ``[n_params, n_grid]``: for grid parameters the rounded
+    value is an index into their row (``low`` = 0, ``high`` = n - 1).
+    """
+
+    names: tuple[str, ...]
+    low: np.ndarray
+    high: np.ndarray
+    log: np.ndarray  # bool
+    integer: np.ndarray  # bool
+    is_grid: np.ndarray  # bool
+    grid: np.ndarray
+
+    @classmethod
+    def from_parameters(cls, parameters) -> ActionScale:
+        """From ``sim.circuit.Parameter``s."""
+        width = max([len(p.grid) for p in parameters] + [1])
+        grid = np.zeros((len(parameters), width))
+        low, high = [], []
+        for k, p in enumerate(parameters):
+            if p.kind == "grid":
+                grid[k, : len(p.grid)] = p.grid
+                grid[k, len(p.grid) :] = p.grid[-1]
+                low.append(0.0)
+                high.append(float(len(p.grid) - 1))
+            else:
+                low.append(p.low)
+                high.append(p.high)
+        return cls(
+            names=tuple(p.name for p in parameters),
+            low=np.asarray(low),
+            high=np.asarray(high),
+            log=np.asarray([p.scale == "log" and p.kind != "grid" for p in parameters]),
+            integer=np.asarray([p.kind in ("integer", "grid") for p in parameters]),
+            is_grid=np.asarray([p.kind == "grid" for p in parameters]),
+            grid=grid,
+        )
+
+
+def scale_action(action, scale: ActionScale, xp=np):
+    """Parameters (SI) ``[..., n]`` of actions ``[..., n]`` in [-1, 1]."""
+    u = (xp.clip(action, -1.0, 1.0) + 1.0) / 2.0
+    low, high = xp.asarray(scale.low), xp.asarray(scale.high)
+    safe_low = xp.where(xp.asarray(scale.log), low, 1.0)
+    safe_high = xp.where(xp.asarray(scale.log), high, 1.0)
+    logarithmic = xp.exp(xp.log(safe_low) + u * (xp.log(safe_high) - xp.log(safe_low)))
+    value = xp.where(xp.asarray(scale.log), logarithmic, low + u * (high - low))
+    value = xp.where(xp.asarray(scale.integer), xp.round(value), value)
+    value = xp.clip(value, low, high)
+    index = xp.clip(value, 0, scale.grid.shape[1] - 1).astype(xp.int32)
+    rows = xp.asarray(scale.grid)
+    snapped = xp.take_along_axis(
+        xp.broadcast_to(rows, value.shape + (rows.shape[1],)), index[..., None], axis=-1
+    )[..., 0]
+    return xp.where(xp.asarray(scale.is_grid), snapped, value)
+
+
+def signed_log10(x, xp=np):
+    """``sign(x) * log10(|x|)``, with 0 for 0 (for figures spanning decades)."""
+    magnitude = xp.abs(x)
+    return xp.where(
+        magnitude > 0,
+        xp.sign(x) * xp.log10(xp.where(magnitude > 0, magnitude, 1.0)),
+        0.0,
+    )
+
+
+def distance(performance, target, xp=np):
+    """``|target - performance| / |target|`` per spec ``[..., m]``, clipped.
+
+    Missing figures (NaN) are ``FAIL_DISTANCE`` away.
+    """
+    d = xp.abs(target - performance) / xp.maximum(xp.abs(target), 1e-30)
+    d = xp.where(xp.isfinite(performance), d, FAIL_DISTANCE)
+    return xp.minimum(d, FAIL_DISTANCE)
+
+
+def spec_met(performance, target, lower, xp=np):
+    """Whether each spec is met ``[..., m]`` (``lower``: performance >= target)."""
+    met = xp.where(xp.asarray(lower), performance >= target, performance <= target)
+    return met & xp.isfinite(performance)
+
+
+def reward(performance, target, lower, kind: str, xp=np):
+    """GAC²E's reward of one step (``kind``: ``"amplifier"`` or ``"distance"``)."""
+    d = distance(performance, target, xp)
+    if kind == "distance":
+        return -xp.sum(d, axis=-1)
+    met = spec_met(performance, target, lower, xp)
+    return xp.sum(xp.where(met, xp.tanh(d), -(d**2)), axis=-1)
+
+
+def terminated(performance, target, lower, xp=np):
+    """True when every spec is met."""
+    return xp.all(spec_met(performance, target, lower, xp), axis=-1)
+
+
+def observation(
+    figures, spec_index, target, operating_point, figure_log, target_log, op_log, xp=np
+):
+    """``[figures, targets, distances, operating point]`` as float32.
+
+    figures ``[..., n_figures]`` (all performance figures), ``spec_index``
+    ``[m]`` (which figures are specs), target ``[..., m]``, operating point
+    ``[..., n_op]``; the ``*_log`` masks choose ``signed_log10`` per entry.
+    """
+    performance = xp.take(figures, xp.asarray(spec_index), axis=-1)
+    parts = [
+        xp.where(xp.asarray(figure_log), signed_log10(figures, xp), figures),
+        xp.where(xp.asarray(target_log), signed_log10(target, xp), target),
+        distance(performance, target, xp),
+        xp.where(
+            xp.asarray(op_log), signed_log10(operating_point, xp), operating_point
+        ),
+    ]
+    out = xp.concatenate([xp.asarray(p, dtype=xp.float32) for p in parts], axis=-1)
+    return xp.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0).astype(xp.float32)
+
+
+def sample_target(u, picks, anchors, low, high, lower, log, xp=np):
+    """Feasible targets ``[..., m]`` from uniforms.
+
+    ``u`` ``[..., m]`` and ``picks`` (anchor index per target) come from the
+    caller's random generator (``jax.random`` in both environments); anchors
+    ``[n_anchors, m]`` are designs that meet every spec at its easy end (see
+    ``sim.specs``). Per spec the target lies between the range's easy end and
+    the anchor's own value, so the anchor meets it.
+    """
+    own = xp.take(xp.asarray(anchors), picks, axis=0)
+    low, high, lower, log = (xp.asarray(a) for a in (low, high, lower, log))
+    safe = lambda v: xp.where(log, xp.log(xp.maximum(v, 1e-300)), v)  # noqa: E731
+    reach = xp.clip((safe(own) - safe(low)) / (safe(high) - safe(low)), 0.0, 1.0)
+    position = xp.where(lower, u * reach, reach + u * (1.0 - reach))
+    linear = low + position * (high - low)
+    logarithmic = xp.exp(safe(low) + position * (safe(high) - safe(low)))
+    return xp.where(log, logarithmic, linear)

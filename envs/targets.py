@@ -1,0 +1,33 @@
+"""Target draws from a ``jax.random`` key, shared by both environments."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from envs.definition import sample_target
+from envs.problem import EnvDefinition
+
+
+def target_draw(
+    key: jax.Array, definition: EnvDefinition
+) -> tuple[jax.Array, jax.Array]:
+    """The uniforms ``[m]`` and anchor index that define one target."""
+    k_u, k_pick = jax.random.split(key)
+    u = jax.random.uniform(k_u, (len(definition.specs),), dtype=jax.numpy.float32)
+    pick = jax.random.randint(k_pick, (), 0, len(definition.anchors))
+    return u, pick
+
+
+def draw_target(key: jax.Array, definition: EnvDefinition, xp=np):
+    """One feasible target ``[m]`` (float32) for ``key``."""
+    u, pick = target_draw(key, definition)
+    if xp is np:
+        u, pick = np.asarray(u), int(pick)
+    anchors = xp.asarray(definition.anchors, dtype=xp.float32)
+    arrays = (definition.spec_low, definition.spec_high)
+    low, high = (xp.asarray(a, dtype=xp.float32) for a in arrays)
+    target = sample_target(
+        u, pick, anchors, low, high, definition.lower, definition.spec_log, xp
+    )
+    return xp.asarray(target, dtype=xp.float32)
