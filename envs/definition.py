@@ -1,24 +1,32 @@
 """The one definition of action scaling, observation, reward and targets.
 
-Both the SPICE environments (``envs.spice_env``, NumPy) and the pure-JAX
-surrogate environment (issue 6) call these functions; every function takes an
-array module ``xp`` (``numpy`` or ``jax.numpy``) and uses only operations both
-provide, so the two stay identical (a parity test checks it).
+Both the SPICE environments (``envs.spice_env``, ``envs.vector_env``, NumPy)
+and the pure-JAX surrogate environment (issue 6) call these functions; every
+function takes an array module ``xp`` (``numpy`` or ``jax.numpy``) and uses
+only operations both provide, so the two stay identical (a parity test checks
+it). Arrays may carry any leading batch axes ``[...]``.
 
 Semantics follow GAC²E:
 
-- an action in ``[-1, 1]^n`` maps to absolute sizing parameters (linear or log
-  per parameter, integers rounded, grid parameters snapped);
+- an action in ``[-1, 1]^n`` maps to absolute parameters (linear or log per
+  parameter, integers rounded, grid parameters snapped);
 - the observation is ``[performance, target, distance, operating point]``,
   where distance = ``|target - performance| / |target|``;
 - amplifiers are rewarded ``sum(tanh(d) * met - d**2 * (1 - met))``, the
   inverter chain and Schmitt trigger ``-sum(d)``; an episode terminates when
-  every spec is met.
+  every spec is met. A spec is met when the performance lies on the right side
+  of a ``lower``/``upper`` bound, or, for point targets (nand4, st1, as
+  GAC²E's ``==`` condition), within ``POINT_TOLERANCE`` of the target.
+
+The AutoCkt-style variant (``grid_step``, ``grid_values``, ``autockt_reward``)
+moves every parameter one step down, nowhere or up on a grid per step and is
+rewarded only for shortfalls, never for overshooting a spec.
 
 Figures that span decades (Hz, W, A, F, ...) enter the observation as
 ``log10(|x|)`` so that a float32 network sees numbers of order one. A figure
 that a failed simulation did not produce is 0 in the observation and counts as
-``FAIL_DISTANCE`` from its target (never NaN or inf).
+``FAIL_DISTANCE`` from its target (never NaN or inf), which is also the worst
+reward a spec can give: a failed simulation is the worst outcome, not a crash.
 """
 
 from __future__ import annotations
@@ -28,6 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 
 FAIL_DISTANCE = 10.0  # distance of a missing figure; distances are clipped to it
+POINT_TOLERANCE = 1e-2  # relative: a point target is met within 1 % (GAC²E)
+TARGET_NOISE = 1e-2  # noisy_target: target * (1 + 1 % * N(0, 1)) (GAC²E)
+AUTOCKT_SUCCESS_REWARD = 10.0  # AutoCkt's reward once every spec is met
 LOG_UNITS = frozenset({"Hz", "W", "A", "F", "ohm", "V/s", "m²", "V/√Hz", "S", "m"})
 OP_LOG_QUANTITIES = frozenset({"id", "gm", "gds", "fug"})
 OP_QUANTITIES = ("gmoverid", "fug", "id", "gm", "gds", "vdsat", "region")
@@ -38,7 +49,8 @@ class ActionScale:
     """How ``[-1, 1]`` actions map to parameters; arrays are ``[n_params]``.
 
     ``grid`` is ``[n_params, n_grid]``: for grid parameters the rounded
-    value is an index into their row (``low`` = 0, ``high`` = n - 1).
+    value is an index into their row (``low`` = 0, ``high`` = n - 1). A
+    parameter with ``low == high`` is fixed (``design_constraints``).
     """
 
     names: tuple[str, ...]
@@ -85,21 +97,43 @@ def scale_action(action, scale: ActionScale, xp=np):
     value = xp.where(xp.asarray(scale.log), logarithmic, low + u * (high - low))
     value = xp.where(xp.asarray(scale.integer), xp.round(value), value)
     value = xp.clip(value, low, high)
-    index = xp.clip(value, 0, scale.grid.shape[1] - 1).astype(xp.int32)
-    rows = xp.asarray(scale.grid)
-    snapped = xp.take_along_axis(
-        xp.broadcast_to(rows, value.shape + (rows.shape[1],)), index[..., None], axis=-1
+    return grid_values(value, scale.grid, xp, where=scale.is_grid)
+
+
+def grid_values(index, grid, xp=np, where=None):
+    """Values ``[..., n]`` of grid indices ``[..., n]`` (rows of ``grid``).
+
+    ``grid`` is ``[n, n_grid]``; with ``where`` (bool ``[n]``) only those
+    entries are looked up and the others pass through unchanged.
+    """
+    rows = xp.asarray(grid)
+    position = xp.clip(index, 0, rows.shape[1] - 1).astype(xp.int32)
+    looked_up = xp.take_along_axis(
+        xp.broadcast_to(rows, position.shape + (rows.shape[1],)),
+        position[..., None],
+        axis=-1,
     )[..., 0]
-    return xp.where(xp.asarray(scale.is_grid), snapped, value)
+    if where is None:
+        return looked_up
+    return xp.where(xp.asarray(where), looked_up, index)
 
 
-def signed_log10(x, xp=np):
-    """``sign(x) * log10(|x|)``, with 0 for 0 (for figures spanning decades)."""
+def grid_step(index, action, size, xp=np):
+    """AutoCkt's move: indices ``[..., n]`` after actions ``[..., n]`` in {0, 1, 2}.
+
+    0 steps down, 1 keeps, 2 steps up; indices stay in ``[0, size - 1]``
+    (``size`` ``[n]``, the number of grid values per parameter).
+    """
+    moved = xp.asarray(index) + xp.asarray(action) - 1
+    return xp.clip(moved, 0, xp.asarray(size) - 1).astype(xp.int32)
+
+
+def log10_magnitude(x, xp=np):
+    """``log10(|x|)`` (0 for 0): for figures spanning decades, whose sign is
+    fixed per figure (a sunk current is always negative)."""
     magnitude = xp.abs(x)
     return xp.where(
-        magnitude > 0,
-        xp.sign(x) * xp.log10(xp.where(magnitude > 0, magnitude, 1.0)),
-        0.0,
+        magnitude > 0, xp.log10(xp.where(magnitude > 0, magnitude, 1.0)), 0.0
     )
 
 
@@ -113,24 +147,54 @@ def distance(performance, target, xp=np):
     return xp.minimum(d, FAIL_DISTANCE)
 
 
-def spec_met(performance, target, lower, xp=np):
-    """Whether each spec is met ``[..., m]`` (``lower``: performance >= target)."""
+def spec_met(performance, target, lower, xp=np, point=None):
+    """Whether each spec is met ``[..., m]``.
+
+    ``lower`` ``[m]``: performance >= target (else <=); ``point`` ``[m]``
+    (optional): within ``POINT_TOLERANCE`` of the target instead.
+    """
+    finite = xp.isfinite(performance)
     met = xp.where(xp.asarray(lower), performance >= target, performance <= target)
-    return met & xp.isfinite(performance)
+    if point is not None:
+        close = distance(performance, target, xp) <= POINT_TOLERANCE
+        met = xp.where(xp.asarray(point), close, met)
+    return met & finite
 
 
-def reward(performance, target, lower, kind: str, xp=np):
-    """GAC²E's reward of one step (``kind``: ``"amplifier"`` or ``"distance"``)."""
+def reward(performance, target, lower, kind: str, xp=np, point=None):
+    """GAC²E's reward of one step ``[...]`` (``kind``: ``"amplifier"`` or
+    ``"distance"``); performance and target are ``[..., m]``."""
     d = distance(performance, target, xp)
     if kind == "distance":
         return -xp.sum(d, axis=-1)
-    met = spec_met(performance, target, lower, xp)
+    met = spec_met(performance, target, lower, xp, point)
     return xp.sum(xp.where(met, xp.tanh(d), -(d**2)), axis=-1)
 
 
-def terminated(performance, target, lower, xp=np):
-    """True when every spec is met."""
-    return xp.all(spec_met(performance, target, lower, xp), axis=-1)
+def terminated(performance, target, lower, xp=np, point=None):
+    """True ``[...]`` when every spec is met."""
+    return xp.all(spec_met(performance, target, lower, xp, point), axis=-1)
+
+
+def autockt_reward(performance, target, lower, xp=np, point=None):
+    """AutoCkt's reward ``[...]``: the sum of normalised shortfalls, or
+    ``AUTOCKT_SUCCESS_REWARD`` when every spec is met.
+
+    Per spec the signed margin ``(p - t) / (|p| + |t|)`` (negated for upper
+    bounds, ``-|p - t| / (|p| + |t|)`` for points) lies in [-1, 1]; only its
+    negative part counts, so overshooting a spec is never punished. A missing
+    figure counts -1. AutoCkt declares success within a summed shortfall of
+    0.02; here success is every spec met, the same test as ``terminated``.
+    """
+    scale = xp.maximum(xp.abs(performance) + xp.abs(target), 1e-30)
+    margin = (performance - target) / scale
+    margin = xp.where(xp.asarray(lower), margin, -margin)
+    if point is not None:
+        margin = xp.where(xp.asarray(point), -xp.abs(margin), margin)
+    margin = xp.where(xp.isfinite(performance), margin, -1.0)
+    shortfall = xp.sum(xp.minimum(margin, 0.0), axis=-1)
+    done = terminated(performance, target, lower, xp, point)
+    return xp.where(done, AUTOCKT_SUCCESS_REWARD, shortfall)
 
 
 def observation(
@@ -140,15 +204,15 @@ def observation(
 
     figures ``[..., n_figures]`` (all performance figures), ``spec_index``
     ``[m]`` (which figures are specs), target ``[..., m]``, operating point
-    ``[..., n_op]``; the ``*_log`` masks choose ``signed_log10`` per entry.
+    ``[..., n_op]``; the ``*_log`` masks choose ``log10_magnitude`` per entry.
     """
     performance = xp.take(figures, xp.asarray(spec_index), axis=-1)
     parts = [
-        xp.where(xp.asarray(figure_log), signed_log10(figures, xp), figures),
-        xp.where(xp.asarray(target_log), signed_log10(target, xp), target),
+        xp.where(xp.asarray(figure_log), log10_magnitude(figures, xp), figures),
+        xp.where(xp.asarray(target_log), log10_magnitude(target, xp), target),
         distance(performance, target, xp),
         xp.where(
-            xp.asarray(op_log), signed_log10(operating_point, xp), operating_point
+            xp.asarray(op_log), log10_magnitude(operating_point, xp), operating_point
         ),
     ]
     out = xp.concatenate([xp.asarray(p, dtype=xp.float32) for p in parts], axis=-1)
@@ -172,3 +236,9 @@ def sample_target(u, picks, anchors, low, high, lower, log, xp=np):
     linear = low + position * (high - low)
     logarithmic = xp.exp(safe(low) + position * (safe(high) - safe(low)))
     return xp.where(log, logarithmic, linear)
+
+
+def noisy_target(target, noise, xp=np):
+    """GAC²E's noisy fixed target: ``target * (1 + TARGET_NOISE * noise)``,
+    ``noise`` ``[..., m]`` standard normal draws."""
+    return target * (1.0 + TARGET_NOISE * noise)

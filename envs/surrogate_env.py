@@ -1,0 +1,170 @@
+"""The pure-JAX environment: the circuit is a surrogate, not ngspice.
+
+``SurrogateEnv`` has gymnax-style pure functions over pytree state:
+
+    obs, state = env.reset(key, params)
+    obs, state, reward, terminated, truncated, info = env.step(
+        key, state, action, params)
+
+Both are jit- and vmap-able. Observation, reward, termination, target draws
+and action scaling are the functions of ``envs.definition`` that the SPICE
+environment uses, so the two differ only in where the figures come from.
+
+Auto-reset: when a step terminates or truncates, the returned ``obs`` and
+``state`` are those of a fresh episode (new target from ``key``, default
+design), while ``reward``, ``terminated``, ``truncated`` and ``info`` describe
+the step that ended; ``info["final_observation"]`` is its observation.
+
+A design the surrogate deems invalid (validity probability < 0.5) is treated
+like a failed simulation: its figures are missing, which the definition turns
+into the failure penalty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import struct
+
+from envs import definition as d
+from envs.problem import EnvDefinition
+from envs.targets import target_draw
+from surrogate.circuit.dataset import surrogate_features
+
+# predictor(surrogate_params, features [B, n]) -> (raw outputs [B, K], validity [B])
+Predictor = Callable[[Any, jax.Array], tuple[jax.Array, jax.Array]]
+
+
+@struct.dataclass
+class EnvParams:
+    """What may change between calls without recompiling: the surrogate's arrays."""
+
+    surrogate: Any
+    max_steps: int = struct.field(pytree_node=False, default=200)
+
+
+@struct.dataclass
+class EnvState:
+    target: jax.Array  # [m] float32
+    step: jax.Array  # int32
+    observation: jax.Array  # [obs_size] float32
+
+
+def ensemble_predictor(surrogate: dict, features: jax.Array):
+    """``Predictor`` of a trained ``surrogate.circuit`` ensemble (dict of arrays)."""
+    from surrogate.circuit.model import from_model_units, predict
+
+    y, _, p_valid = predict(
+        surrogate["weights"], surrogate["mean"], surrogate["std"], features
+    )
+    return from_model_units(y, surrogate["log_mask"], surrogate["sign"]), p_valid
+
+
+def surrogate_params(loaded) -> dict:
+    """The pytree ``EnvParams.surrogate`` of a ``CircuitSurrogate``."""
+    return {
+        "weights": loaded.weights,
+        "mean": loaded.mean,
+        "std": loaded.std,
+        "log_mask": loaded.log_mask,
+        "sign": loaded.sign,
+    }
+
+
+class SurrogateEnv:
+    """Pure functional environment for one ``EnvDefinition`` and a predictor."""
+
+    def __init__(
+        self,
+        definition: EnvDefinition,
+        default_params: np.ndarray,
+        predictor: Predictor = ensemble_predictor,
+    ) -> None:
+        self.definition = definition
+        self.predictor = predictor
+        self.default_params = jnp.asarray(default_params, jnp.float32)
+        self.n_figures = len(definition.figures)
+        f32 = lambda a: jnp.asarray(a, jnp.float32)  # noqa: E731
+        self._anchors = f32(definition.anchors)
+        self._low, self._high = f32(definition.spec_low), f32(definition.spec_high)
+
+    @property
+    def action_size(self) -> int:
+        return len(self.definition.scale.names)
+
+    @property
+    def observation_size(self) -> int:
+        return self.definition.observation_size
+
+    # -- pieces ----------------------------------------------------------------
+    def sample_target(self, key: jax.Array) -> jax.Array:
+        u, pick = target_draw(key, self.definition)
+        return d.sample_target(
+            u,
+            pick,
+            self._anchors,
+            self._low,
+            self._high,
+            self.definition.lower,
+            self.definition.spec_log,
+            jnp,
+        )
+
+    def evaluate(self, sizing: jax.Array, target: jax.Array, params: EnvParams):
+        """Observation, reward, termination and figures of one sizing [n]."""
+        definition = self.definition
+        features = surrogate_features(sizing, definition.scale, jnp)
+        raw, p_valid = self.predictor(params.surrogate, features[None])
+        raw = jnp.where(p_valid[0] >= 0.5, raw[0], jnp.nan)
+        figures, operating_point = raw[: self.n_figures], raw[self.n_figures :]
+        performance = figures[definition.spec_index]
+        obs = d.observation(
+            figures,
+            definition.spec_index,
+            target,
+            operating_point,
+            definition.figure_log,
+            definition.target_log,
+            definition.op_log,
+            jnp,
+        )
+        reward = d.reward(
+            performance, target, definition.lower, definition.reward_kind, jnp
+        )
+        done = d.terminated(performance, target, definition.lower, jnp)
+        return obs, reward.astype(jnp.float32), done, performance
+
+    # -- gymnax-style API ------------------------------------------------------
+    def reset(self, key: jax.Array, params: EnvParams) -> tuple[jax.Array, EnvState]:
+        target = self.sample_target(key)
+        obs, _, _, _ = self.evaluate(self.default_params, target, params)
+        return obs, EnvState(target, jnp.int32(0), obs)
+
+    def step(
+        self, key: jax.Array, state: EnvState, action: jax.Array, params: EnvParams
+    ):
+        sizing = d.scale_action(action, self.definition.scale, jnp)
+        obs, reward, terminated, performance = self.evaluate(
+            sizing, state.target, params
+        )
+        steps = state.step + 1
+        truncated = (~terminated) & (steps >= params.max_steps)
+        done = terminated | truncated
+        reset_obs, reset_state = self.reset(key, params)
+        stepped = EnvState(state.target, steps, obs)
+        next_state = jax.tree.map(
+            lambda a, b: jnp.where(done, a, b), reset_state, stepped
+        )
+        info = {"final_observation": obs, "performance": performance, "sizing": sizing}
+        return (
+            jnp.where(done, reset_obs, obs),
+            next_state,
+            reward,
+            terminated,
+            truncated,
+            info,
+        )

@@ -1,0 +1,1 @@
+"""Circuit-level surrogates: sizing -> performance, trained on ngspice results."""

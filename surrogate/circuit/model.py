@@ -1,0 +1,76 @@
+"""An ensemble of MLPs predicting circuit figures and design validity.
+
+``Ensemble`` holds ``members`` MLPs with stacked weights, so one einsum runs
+them all: input ``[B, n_params]`` positions in [0, 1] -> output
+``[members, B, n_outputs + 1]`` (standardised figures in model units, then a
+validity logit). The spread between members is the uncertainty.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+
+def _init(key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+    fan_in = shape[-2]
+    return jax.random.normal(key, shape, jnp.float32) * jnp.sqrt(2.0 / fan_in)
+
+
+class Ensemble(nnx.Module):
+    """``members`` MLPs ``n_in -> hidden -> hidden -> n_out + 1`` (SiLU)."""
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        hidden: int = 256,
+        members: int = 5,
+        *,
+        rngs: nnx.Rngs,
+    ) -> None:
+        dims = (n_in, hidden, hidden, n_out + 1)
+        self.w1 = nnx.Param(_init(rngs.params(), (members, dims[0], dims[1])))
+        self.b1 = nnx.Param(jnp.zeros((members, dims[1])))
+        self.w2 = nnx.Param(_init(rngs.params(), (members, dims[1], dims[2])))
+        self.b2 = nnx.Param(jnp.zeros((members, dims[2])))
+        self.w3 = nnx.Param(_init(rngs.params(), (members, dims[2], dims[3])) * 0.1)
+        self.b3 = nnx.Param(jnp.zeros((members, dims[3])))
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return forward(
+            {k: getattr(self, k)[...] for k in ("w1", "b1", "w2", "b2", "w3", "b3")}, x
+        )
+
+
+def forward(weights: dict[str, jax.Array], x: jax.Array) -> jax.Array:
+    """Pure forward pass: ``x`` [B, n_in] -> [members, B, n_out + 1]."""
+    h = jax.nn.silu(
+        jnp.einsum("bi,mio->mbo", x, weights["w1"]) + weights["b1"][:, None]
+    )
+    h = jax.nn.silu(
+        jnp.einsum("mbi,mio->mbo", h, weights["w2"]) + weights["b2"][:, None]
+    )
+    return jnp.einsum("mbi,mio->mbo", h, weights["w3"]) + weights["b3"][:, None]
+
+
+def predict(
+    weights: dict[str, jax.Array], mean: jax.Array, std: jax.Array, x: jax.Array
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Ensemble prediction in model units.
+
+    Returns the member mean ``[B, K]``, the member spread ``[B, K]`` and the
+    probability that the design is valid ``[B]``.
+    """
+    out = forward(weights, x)
+    figures = out[..., :-1] * std + mean
+    p_valid = jax.nn.sigmoid(out[..., -1]).mean(axis=0)
+    return figures.mean(axis=0), figures.std(axis=0), p_valid
+
+
+def from_model_units(
+    y: jax.Array, log_mask: jax.Array, sign: jax.Array, xp=jnp
+) -> jax.Array:
+    """Raw figures from model units (``sign * 10**y`` where logged)."""
+    return xp.where(log_mask, sign * xp.power(10.0, y), y)

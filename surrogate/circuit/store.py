@@ -1,0 +1,82 @@
+"""Saving and loading circuit surrogates (``models/<tech>/<circuit>/``).
+
+Files: ``weights.npz`` (arrays w1, b1, w2, b2, w3, b3 of the ensemble, see
+``surrogate.circuit.model``) and ``surrogate.json`` (output names, transform
+masks and signs, standardisation, circuit fingerprint, technology, corner,
+sample count, date, accuracy). Loading needs neither the training code nor
+the simulator.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax.numpy as jnp
+import numpy as np
+
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+
+
+@dataclass(frozen=True)
+class CircuitSurrogate:
+    """A loaded surrogate: pure arrays, ready for ``surrogate.circuit.model``."""
+
+    weights: dict[str, jnp.ndarray]
+    mean: jnp.ndarray
+    std: jnp.ndarray
+    log_mask: jnp.ndarray
+    sign: jnp.ndarray
+    output_names: tuple[str, ...]
+    meta: dict
+
+    def predict(self, x):
+        """Raw figures, spread (model units) and validity for inputs [B, n]."""
+        from surrogate.circuit.model import from_model_units, predict
+
+        y, spread, p_valid = predict(self.weights, self.mean, self.std, x)
+        return from_model_units(y, self.log_mask, self.sign), spread, p_valid
+
+
+def surrogate_dir(technology: str, circuit: str, root: Path | None = None) -> Path:
+    return (root or MODELS_DIR) / technology / circuit
+
+
+def save_surrogate(directory: Path, fitted, dataset, meta: dict) -> None:
+    """Write ``weights.npz`` and ``surrogate.json`` into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        directory / "weights.npz",
+        **{k: np.asarray(v, np.float32) for k, v in fitted.weights.items()},
+    )
+    info = {
+        **meta,
+        "created": datetime.datetime.now().isoformat(timespec="seconds"),
+        "output_names": list(dataset.output_names),
+        "log_mask": [bool(v) for v in dataset.log_mask],
+        "sign": [float(v) for v in dataset.sign],
+        "mean": [float(v) for v in fitted.mean],
+        "std": [float(v) for v in fitted.std],
+        "samples": int(len(dataset.inputs)),
+        "epochs": int(fitted.epochs),
+        "fit_seconds": float(fitted.seconds),
+    }
+    (directory / "surrogate.json").write_text(json.dumps(info, indent=1) + "\n")
+
+
+def load_surrogate(directory: Path) -> CircuitSurrogate:
+    """Load a surrogate written by ``save_surrogate``."""
+    meta = json.loads((directory / "surrogate.json").read_text())
+    with np.load(directory / "weights.npz") as data:
+        weights = {k: jnp.asarray(data[k]) for k in data.files}
+    return CircuitSurrogate(
+        weights=weights,
+        mean=jnp.asarray(meta["mean"], jnp.float32),
+        std=jnp.asarray(meta["std"], jnp.float32),
+        log_mask=jnp.asarray(meta["log_mask"]),
+        sign=jnp.asarray(meta["sign"], jnp.float32),
+        output_names=tuple(meta["output_names"]),
+        meta=meta,
+    )

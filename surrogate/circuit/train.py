@@ -1,0 +1,180 @@
+"""Fitting a circuit surrogate with optax: bootstrap ensemble, early stopping."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+from tqdm import tqdm
+
+from surrogate.circuit.dataset import CircuitDataset
+from surrogate.circuit.model import Ensemble
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Training settings (the defaults fit op2 on 3,000 samples in ~1 min)."""
+
+    hidden: int = 256
+    members: int = 5
+    learning_rate: float = 2e-3
+    final_learning_rate: float = 1e-4
+    figure_weight: float = 1.0  # loss weight of performance figures
+    op_weight: float = 0.2  # ... and of operating-point outputs
+    batch: int = 256
+    max_epochs: int = 600
+    patience: int = 40
+    held_out: float = 0.15
+    seed: int = 0
+
+
+@dataclass
+class FittedSurrogate:
+    """Weights and the standardisation of outputs (model units)."""
+
+    weights: dict[str, np.ndarray]
+    mean: np.ndarray
+    std: np.ndarray
+    train_index: np.ndarray
+    test_index: np.ndarray
+    epochs: int
+    seconds: float
+
+
+def _loss(weights, x, y, mask, valid, boot, output_weight):
+    """Weighted masked MSE per member (bootstrap counts ``boot`` [M, B]) plus
+    the validity head's cross-entropy."""
+    from surrogate.circuit.model import forward
+
+    out = forward(weights, x)  # [M, B, K+1]
+    err = jnp.where(mask[None], (out[..., :-1] - y[None]) ** 2, 0.0) * output_weight
+    per_member = (err.sum(-1) * boot).sum(-1) / jnp.maximum(
+        ((mask * output_weight).sum(-1)[None] * boot).sum(-1), 1.0
+    )
+    bce = optax.sigmoid_binary_cross_entropy(out[..., -1], valid[None])
+    return per_member.mean() + 0.1 * (bce * boot).sum(-1).mean() / x.shape[0]
+
+
+def fit_surrogate(
+    data: CircuitDataset,
+    config: FitConfig = FitConfig(),
+    progress: bool = True,
+    weights: dict | None = None,
+    figure_count: int | None = None,
+) -> FittedSurrogate:
+    """Train an ensemble on ``data``; ``weights`` warm-starts (refits).
+
+    The first ``figure_count`` outputs are performance figures (loss weight
+    ``figure_weight``), the rest operating-point entries (``op_weight``).
+    """
+    start = time.perf_counter()
+    rng = np.random.default_rng(config.seed)
+    n = len(data.inputs)
+    order = rng.permutation(n)
+    n_test = max(1, int(config.held_out * n))
+    test_index, train_index = np.sort(order[:n_test]), np.sort(order[n_test:])
+    finite = np.isfinite(data.outputs) & data.valid[:, None]
+    train_rows = data.outputs[train_index]
+    train_ok = finite[train_index]
+    mean = np.array(
+        [
+            train_rows[train_ok[:, k], k].mean() if train_ok[:, k].any() else 0.0
+            for k in range(data.outputs.shape[1])
+        ]
+    )
+    std = np.array(
+        [
+            train_rows[train_ok[:, k], k].std() if train_ok[:, k].sum() > 1 else 1.0
+            for k in range(data.outputs.shape[1])
+        ]
+    )
+    std = np.where(std > 1e-9, std, 1.0)
+    y = np.where(finite, (np.nan_to_num(data.outputs) - mean) / std, 0.0).astype(
+        np.float32
+    )
+    x = data.inputs.astype(np.float32)
+    valid = data.valid.astype(np.float32)
+    if weights is None:
+        model = Ensemble(
+            x.shape[1],
+            y.shape[1],
+            config.hidden,
+            config.members,
+            rngs=nnx.Rngs(config.seed),
+        )
+        weights = {
+            k: getattr(model, k)[...] for k in ("w1", "b1", "w2", "b2", "w3", "b3")
+        }
+    weights = jax.tree.map(jnp.asarray, weights)
+    steps_per_epoch = max(1, len(train_index) // min(config.batch, len(train_index)))
+    schedule = optax.cosine_decay_schedule(
+        config.learning_rate,
+        config.max_epochs * steps_per_epoch,
+        alpha=config.final_learning_rate / config.learning_rate,
+    )
+    tx = optax.adam(schedule)
+    n_figures = figure_count if figure_count is not None else y.shape[1]
+    output_weight = jnp.asarray(
+        np.where(
+            np.arange(y.shape[1]) < n_figures, config.figure_weight, config.op_weight
+        ),
+        jnp.float32,
+    )
+    opt_state = tx.init(weights)
+    # bootstrap: each member weighs each training sample by a Poisson(1) count
+    boot_all = rng.poisson(1.0, (config.members, n)).astype(np.float32)
+
+    @jax.jit
+    def step(weights, opt_state, xb, yb, mb, vb, bb):
+        loss, grads = jax.value_and_grad(_loss)(
+            weights, xb, yb, mb, vb, bb, output_weight
+        )
+        updates, opt_state = tx.update(grads, opt_state, weights)
+        return optax.apply_updates(weights, updates), opt_state, loss
+
+    @jax.jit
+    def test_loss(weights, xb, yb, mb, vb):
+        ones = jnp.ones((config.members, xb.shape[0]))
+        return _loss(weights, xb, yb, mb, vb, ones, output_weight)
+
+    xt, yt, mt, vt = (a[test_index] for a in (x, y, finite, valid))
+    best, best_weights, waited, epochs_run = np.inf, weights, 0, 0
+    bar = tqdm(range(config.max_epochs), desc="fit", unit="epoch", disable=not progress)
+    for _ in bar:
+        epochs_run += 1
+        perm = rng.permutation(train_index)
+        batch = min(config.batch, len(perm))
+        for i in range(0, len(perm) - batch + 1, batch):
+            idx = perm[i : i + batch]
+            weights, opt_state, loss = step(
+                weights,
+                opt_state,
+                x[idx],
+                y[idx],
+                finite[idx],
+                valid[idx],
+                boot_all[:, idx],
+            )
+        current = float(test_loss(weights, xt, yt, mt, vt))
+        if current < best - 1e-5:
+            best, best_weights, waited = current, weights, 0
+        else:
+            waited += 1
+            if waited >= config.patience:
+                break
+        bar.set_postfix(held_out=f"{current:.4f}", best=f"{best:.4f}")
+    bar.close()
+    return FittedSurrogate(
+        weights={k: np.asarray(v) for k, v in best_weights.items()},
+        mean=mean,
+        std=std,
+        train_index=train_index,
+        test_index=test_index,
+        epochs=epochs_run,
+        seconds=time.perf_counter() - start,
+    )

@@ -1,0 +1,185 @@
+"""PPO in optax: one jitted update segment over vmapped pure-JAX environments.
+
+``make_train(config, env)`` returns ``init(key, env_params)`` and
+``update(runner, env_params)``; ``update`` runs ``n_steps`` of every
+environment (``lax.scan``), computes GAE, and does ``epochs`` x
+``minibatches`` clipped-objective updates, all inside one ``jax.jit``. The
+Python caller only does I/O between segments (PureJaxRL's shape, Brax's
+outer loop). The environment is any object with gymnax-style ``reset(key,
+params)`` and ``step(key, state, action, params)`` whose ``info`` carries
+``final_observation``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import nnx
+
+from train.gae import gae
+from train.networks import ActorCritic, gaussian_entropy, gaussian_log_prob
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """PPO hyper-parameters (defaults suit the surrogate environments)."""
+
+    n_envs: int = 256
+    n_steps: int = 16  # rollout length per update
+    epochs: int = 4
+    minibatches: int = 8
+    gamma: float = 0.95
+    lam: float = 0.9
+    clip: float = 0.2
+    entropy_coef: float = 1e-3
+    value_coef: float = 0.5
+    learning_rate: float = 3e-4
+    final_learning_rate: float = 3e-5
+    max_grad_norm: float = 0.5
+    hidden: int = 256
+    total_updates: int = 500  # length of the learning-rate schedule
+
+
+class Runner(NamedTuple):
+    """Everything an update segment carries (a pytree)."""
+
+    params: Any
+    opt_state: Any
+    env_state: Any
+    obs: jax.Array
+    key: jax.Array
+
+
+class Transition(NamedTuple):
+    obs: jax.Array
+    action: jax.Array
+    log_prob: jax.Array
+    value: jax.Array
+    reward: jax.Array
+    terminated: jax.Array
+    truncated: jax.Array
+    next_value: jax.Array
+
+
+def make_train(config: PPOConfig, env, n_obs: int, n_act: int):
+    """Build ``init`` and the jitted ``update`` for ``env``."""
+    model = ActorCritic(n_obs, n_act, config.hidden, rngs=nnx.Rngs(0))
+    graphdef, _ = nnx.split(model)
+    steps_per_update = config.epochs * config.minibatches
+    schedule = optax.linear_schedule(
+        config.learning_rate,
+        config.final_learning_rate,
+        config.total_updates * steps_per_update,
+    )
+    tx = optax.chain(
+        optax.clip_by_global_norm(config.max_grad_norm), optax.adam(schedule, eps=1e-5)
+    )
+
+    def policy(params, obs):
+        return nnx.merge(graphdef, params)(obs)
+
+    def init(key: jax.Array, env_params) -> Runner:
+        k_model, k_env, key = jax.random.split(key, 3)
+        params = nnx.state(
+            ActorCritic(n_obs, n_act, config.hidden, rngs=nnx.Rngs(k_model))
+        )
+        obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(
+            jax.random.split(k_env, config.n_envs), env_params
+        )
+        return Runner(params, tx.init(params), env_state, obs, key)
+
+    def rollout_step(carry, _, env_params):
+        params, env_state, obs, key = carry
+        key, k_act, k_env = jax.random.split(key, 3)
+        mean, log_std, value = policy(params, obs)
+        action = mean + jnp.exp(log_std) * jax.random.normal(k_act, mean.shape)
+        log_prob = gaussian_log_prob(action, mean, log_std)
+        next_obs, env_state, reward, terminated, truncated, info = jax.vmap(
+            env.step, in_axes=(0, 0, 0, None)
+        )(
+            jax.random.split(k_env, config.n_envs),
+            env_state,
+            jnp.clip(action, -1.0, 1.0),
+            env_params,
+        )
+        _, _, next_value = policy(params, info["final_observation"])
+        transition = Transition(
+            obs, action, log_prob, value, reward, terminated, truncated, next_value
+        )
+        return (params, env_state, next_obs, key), transition
+
+    def loss_fn(params, batch: Transition, advantages, returns):
+        mean, log_std, value = policy(params, batch.obs)
+        log_prob = gaussian_log_prob(batch.action, mean, log_std)
+        ratio = jnp.exp(log_prob - batch.log_prob)
+        normed = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+        policy_loss = -jnp.minimum(
+            ratio * normed, jnp.clip(ratio, 1 - config.clip, 1 + config.clip) * normed
+        ).mean()
+        value_loss = 0.5 * ((value - returns) ** 2).mean()
+        entropy = gaussian_entropy(log_std)
+        total = (
+            policy_loss + config.value_coef * value_loss - config.entropy_coef * entropy
+        )
+        return total, (policy_loss, value_loss, entropy)
+
+    def update(runner: Runner, env_params) -> tuple[Runner, dict]:
+        carry = (runner.params, runner.env_state, runner.obs, runner.key)
+        (params, env_state, obs, key), batch = jax.lax.scan(
+            lambda c, x: rollout_step(c, x, env_params),
+            carry,
+            None,
+            length=config.n_steps,
+        )
+        advantages, returns = gae(
+            batch.reward,
+            batch.value,
+            batch.next_value,
+            batch.terminated,
+            batch.truncated,
+            config.gamma,
+            config.lam,
+        )
+        flat = jax.tree.map(
+            lambda a: a.reshape((-1,) + a.shape[2:]), (batch, advantages, returns)
+        )
+        size = config.n_envs * config.n_steps
+
+        def epoch(state, key):
+            params, opt_state = state
+            order = jax.random.permutation(key, size)
+            shuffled = jax.tree.map(
+                lambda a: a[order].reshape((config.minibatches, -1) + a.shape[1:]), flat
+            )
+
+            def minibatch(state, mb):
+                params, opt_state = state
+                (loss, parts), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+                    params, *mb
+                )
+                updates, opt_state = tx.update(grads, opt_state, params)
+                return (optax.apply_updates(params, updates), opt_state), (loss, *parts)
+
+            return jax.lax.scan(minibatch, (params, opt_state), shuffled)
+
+        key, k_epochs = jax.random.split(key)
+        (params, opt_state), losses = jax.lax.scan(
+            epoch, (params, runner.opt_state), jax.random.split(k_epochs, config.epochs)
+        )
+        ended = jnp.maximum(batch.terminated, batch.truncated).sum()
+        metrics = {
+            "reward": batch.reward.mean(),
+            "episodes": ended,
+            "success_rate": batch.terminated.sum() / jnp.maximum(ended, 1),
+            "loss": losses[0].mean(),
+            "policy_loss": losses[1].mean(),
+            "value_loss": losses[2].mean(),
+            "entropy": losses[3].mean(),
+        }
+        return Runner(params, opt_state, env_state, obs, key), metrics
+
+    return init, jax.jit(update), graphdef
