@@ -7,8 +7,11 @@ directory with ``load_circuit(path)``.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,6 +177,36 @@ class Circuit:
 
     def default_design(self) -> dict[str, float]:
         return {p.name: p.default for p in self.parameters}
+
+    def restricted(self, measures: Iterable[str]) -> Circuit:
+        """The same circuit measuring only ``measures`` (and the operating
+        point): testbenches and analyses nobody reads are dropped, which makes
+        each simulation cheaper (e.g. an RL run that needs only the specs)."""
+        names = set(measures)
+        unknown = names - {m.name for m in self.measures}
+        if unknown:
+            raise UserInputError(
+                f"circuit {self.name} has no measures {sorted(unknown)}"
+            )
+        kept = tuple(m for m in self.measures if m.name in names)
+        used = {(m.testbench, m.analysis) for m in kept if m.testbench}
+        if self.devices:
+            used.add((self.op_testbench, self.op_analysis))
+        testbenches = tuple(
+            dataclasses.replace(
+                tb, analyses=tuple(a for a in tb.analyses if (tb.name, a.name) in used)
+            )
+            for tb in self.testbenches
+            if any(t == tb.name for t, _ in used)
+        )
+        digest = hashlib.sha256((self.fingerprint + repr(sorted(names))).encode())
+        return dataclasses.replace(
+            self,
+            measures=kept,
+            testbenches=testbenches,
+            specs=tuple(s for s in self.specs if s.measure in names),
+            fingerprint=digest.hexdigest()[:16],
+        )
 
     def check_design(self, design: dict[str, Any]) -> dict[str, float]:
         """Complete ``design`` with defaults and validate every value."""

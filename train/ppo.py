@@ -32,8 +32,12 @@ class PPOConfig:
     n_steps: int = 16  # rollout length per update
     epochs: int = 4
     minibatches: int = 8
-    gamma: float = 0.95
+    gamma: float = 0.5
     lam: float = 0.9
+    # Added to the environment's reward when a step meets every spec (GAC²E's
+    # finish bonus): the per-step reward of met specs is positive, so without
+    # it ending an episode early would look like a loss.
+    success_bonus: float = 10.0
     clip: float = 0.2
     entropy_coef: float = 1e-3
     value_coef: float = 0.5
@@ -65,10 +69,16 @@ class Transition(NamedTuple):
     next_value: jax.Array
 
 
-def make_train(config: PPOConfig, env, n_obs: int, n_act: int):
-    """Build ``init`` and the jitted ``update`` for ``env``."""
-    model = ActorCritic(n_obs, n_act, config.hidden, rngs=nnx.Rngs(0))
-    graphdef, _ = nnx.split(model)
+def make_learner(config: PPOConfig, n_obs: int, n_act: int):
+    """The environment-free half of PPO.
+
+    Returns ``graphdef``, ``new_params(key)``, ``tx`` (the optax chain),
+    ``policy(params, obs)`` and the jitted ``learn(params, opt_state, batch,
+    key) -> (params, opt_state, losses)`` that does ``epochs`` x
+    ``minibatches`` clipped-objective updates on a rollout ``batch``
+    (``Transition`` of ``[T, B, ...]`` arrays).
+    """
+    graphdef, _ = nnx.split(ActorCritic(n_obs, n_act, config.hidden, rngs=nnx.Rngs(0)))
     steps_per_update = config.epochs * config.minibatches
     schedule = optax.linear_schedule(
         config.learning_rate,
@@ -79,14 +89,73 @@ def make_train(config: PPOConfig, env, n_obs: int, n_act: int):
         optax.clip_by_global_norm(config.max_grad_norm), optax.adam(schedule, eps=1e-5)
     )
 
+    def new_params(key: jax.Array):
+        return nnx.state(ActorCritic(n_obs, n_act, config.hidden, rngs=nnx.Rngs(key)))
+
     def policy(params, obs):
         return nnx.merge(graphdef, params)(obs)
 
+    def loss_fn(params, batch: Transition, advantages, returns):
+        mean, log_std, value = policy(params, batch.obs)
+        log_prob = gaussian_log_prob(batch.action, mean, log_std)
+        ratio = jnp.exp(log_prob - batch.log_prob)
+        normed = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+        policy_loss = -jnp.minimum(
+            ratio * normed, jnp.clip(ratio, 1 - config.clip, 1 + config.clip) * normed
+        ).mean()
+        value_loss = 0.5 * ((value - returns) ** 2).mean()
+        entropy = gaussian_entropy(log_std)
+        total = (
+            policy_loss + config.value_coef * value_loss - config.entropy_coef * entropy
+        )
+        return total, (policy_loss, value_loss, entropy)
+
+    def learn(params, opt_state, batch: Transition, key: jax.Array):
+        advantages, returns = gae(
+            batch.reward,
+            batch.value,
+            batch.next_value,
+            batch.terminated,
+            batch.truncated,
+            config.gamma,
+            config.lam,
+        )
+        flat = jax.tree.map(
+            lambda a: a.reshape((-1,) + a.shape[2:]), (batch, advantages, returns)
+        )
+        size = flat[1].shape[0]
+
+        def epoch(state, key):
+            order = jax.random.permutation(key, size)
+            shuffled = jax.tree.map(
+                lambda a: a[order].reshape((config.minibatches, -1) + a.shape[1:]), flat
+            )
+
+            def minibatch(state, mb):
+                params, opt_state = state
+                (loss, parts), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+                    params, *mb
+                )
+                updates, opt_state = tx.update(grads, opt_state, params)
+                return (optax.apply_updates(params, updates), opt_state), (loss, *parts)
+
+            return jax.lax.scan(minibatch, state, shuffled)
+
+        (params, opt_state), losses = jax.lax.scan(
+            epoch, (params, opt_state), jax.random.split(key, config.epochs)
+        )
+        return params, opt_state, [part.mean() for part in losses]
+
+    return graphdef, new_params, tx, policy, learn
+
+
+def make_train(config: PPOConfig, env, n_obs: int, n_act: int):
+    """Build ``init`` and the jitted ``update`` for a pure-JAX ``env``."""
+    graphdef, new_params, tx, policy, learn = make_learner(config, n_obs, n_act)
+
     def init(key: jax.Array, env_params) -> Runner:
         k_model, k_env, key = jax.random.split(key, 3)
-        params = nnx.state(
-            ActorCritic(n_obs, n_act, config.hidden, rngs=nnx.Rngs(k_model))
-        )
+        params = new_params(k_model)
         obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(
             jax.random.split(k_env, config.n_envs), env_params
         )
@@ -112,21 +181,6 @@ def make_train(config: PPOConfig, env, n_obs: int, n_act: int):
         )
         return (params, env_state, next_obs, key), transition
 
-    def loss_fn(params, batch: Transition, advantages, returns):
-        mean, log_std, value = policy(params, batch.obs)
-        log_prob = gaussian_log_prob(batch.action, mean, log_std)
-        ratio = jnp.exp(log_prob - batch.log_prob)
-        normed = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
-        policy_loss = -jnp.minimum(
-            ratio * normed, jnp.clip(ratio, 1 - config.clip, 1 + config.clip) * normed
-        ).mean()
-        value_loss = 0.5 * ((value - returns) ** 2).mean()
-        entropy = gaussian_entropy(log_std)
-        total = (
-            policy_loss + config.value_coef * value_loss - config.entropy_coef * entropy
-        )
-        return total, (policy_loss, value_loss, entropy)
-
     def update(runner: Runner, env_params) -> tuple[Runner, dict]:
         carry = (runner.params, runner.env_state, runner.obs, runner.key)
         (params, env_state, obs, key), batch = jax.lax.scan(
@@ -135,50 +189,17 @@ def make_train(config: PPOConfig, env, n_obs: int, n_act: int):
             None,
             length=config.n_steps,
         )
-        advantages, returns = gae(
-            batch.reward,
-            batch.value,
-            batch.next_value,
-            batch.terminated,
-            batch.truncated,
-            config.gamma,
-            config.lam,
-        )
-        flat = jax.tree.map(
-            lambda a: a.reshape((-1,) + a.shape[2:]), (batch, advantages, returns)
-        )
-        size = config.n_envs * config.n_steps
-
-        def epoch(state, key):
-            params, opt_state = state
-            order = jax.random.permutation(key, size)
-            shuffled = jax.tree.map(
-                lambda a: a[order].reshape((config.minibatches, -1) + a.shape[1:]), flat
-            )
-
-            def minibatch(state, mb):
-                params, opt_state = state
-                (loss, parts), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-                    params, *mb
-                )
-                updates, opt_state = tx.update(grads, opt_state, params)
-                return (optax.apply_updates(params, updates), opt_state), (loss, *parts)
-
-            return jax.lax.scan(minibatch, (params, opt_state), shuffled)
-
-        key, k_epochs = jax.random.split(key)
-        (params, opt_state), losses = jax.lax.scan(
-            epoch, (params, runner.opt_state), jax.random.split(k_epochs, config.epochs)
-        )
+        key, k_learn = jax.random.split(key)
+        params, opt_state, losses = learn(params, runner.opt_state, batch, k_learn)
         ended = jnp.maximum(batch.terminated, batch.truncated).sum()
         metrics = {
             "reward": batch.reward.mean(),
             "episodes": ended,
             "success_rate": batch.terminated.sum() / jnp.maximum(ended, 1),
-            "loss": losses[0].mean(),
-            "policy_loss": losses[1].mean(),
-            "value_loss": losses[2].mean(),
-            "entropy": losses[3].mean(),
+            "loss": losses[0],
+            "policy_loss": losses[1],
+            "value_loss": losses[2],
+            "entropy": losses[3],
         }
         return Runner(params, opt_state, env_state, obs, key), metrics
 

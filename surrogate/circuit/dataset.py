@@ -123,3 +123,20 @@ def designs_from_actions(definition: EnvDefinition, actions: np.ndarray) -> list
         dict(zip(definition.scale.names, map(float, row), strict=True))
         for row in params
     ]
+
+
+def build_dataset_from_records(
+    definition: EnvDefinition, records: Sequence[dict]
+) -> CircuitDataset:
+    """``build_dataset`` from stored records ``{params, performance, status}``."""
+
+    class _Record:
+        def __init__(self, record: dict) -> None:
+            self.params = record["params"]
+            self.performance = {
+                k: (np.nan if v is None else v)
+                for k, v in record["performance"].items()
+            }
+            self.ok = record["status"] == "ok"
+
+    return build_dataset(definition, [_Record(r) for r in records])

@@ -1,0 +1,147 @@
+"""The baseline: the same PPO trained directly on ngspice (AutoCkt-style).
+
+Every environment step is a SPICE simulation; a batch of ``n_envs``
+environments steps with one call to the worker pool. Observation, reward,
+termination and targets are the functions of ``envs.definition``, as in the
+surrogate loop, so the two are compared at equal SPICE budget.
+"""
+
+from __future__ import annotations
+
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from envs import definition as d
+from envs.problem import figure_vector, op_vector
+from envs.surrogate_env import SurrogateEnv
+from train.loop import TrainConfig, config_to_dict
+from train.ppo import Transition, make_learner
+from train.problem import load_problem
+from train.run_dir import RunDir
+
+MAX_SPICE_ENVS = 16
+
+
+def _observe(problem, records, targets):
+    definition = problem.definition
+    figures = np.stack([figure_vector(definition, r.performance) for r in records])
+    operating = np.stack([op_vector(definition, r.performance) for r in records])
+    obs = d.observation(
+        figures,
+        definition.spec_index,
+        targets,
+        operating,
+        definition.figure_log,
+        definition.target_log,
+        definition.op_log,
+    )
+    performance = figures[:, definition.spec_index]
+    reward = d.reward(performance, targets, definition.lower, definition.reward_kind)
+    done = d.terminated(performance, targets, definition.lower)
+    return obs, reward.astype(np.float32), done
+
+
+def run_spice_baseline(config: TrainConfig, resume: bool = False) -> str:
+    """Train PPO on SPICE until ``sim_budget`` simulations are spent."""
+    run = RunDir(config.run)
+    if not resume:
+        run.write_config(config_to_dict(config))
+    problem = load_problem(config.env, config.workers, all_figures=config.all_figures)
+    definition = problem.definition
+    envs = min(config.ppo.n_envs, MAX_SPICE_ENVS)
+    graphdef, new_params, tx, policy, learn = make_learner(
+        config.ppo, definition.observation_size, len(definition.scale.names)
+    )
+    sampler = SurrogateEnv(definition, problem.default_params)  # for target draws only
+    key = jax.random.key(config.seed)
+    key, k_model = jax.random.split(key)
+    params = new_params(k_model)
+    opt_state = tx.init(params)
+    act = jax.jit(lambda p, o, k: _act(policy, p, o, k))
+    learn = jax.jit(learn)
+    names = definition.scale.names
+    default = dict(zip(names, map(float, problem.default_params), strict=True))
+
+    def draw(key, n):
+        return np.asarray(jax.vmap(sampler.sample_target)(jax.random.split(key, n)))
+
+    sims, started, episodes, successes = 0, time.perf_counter(), 0, 0
+    key, k_t = jax.random.split(key)
+    targets = draw(k_t, envs)
+    start = problem.simulator.simulate([default] * envs)
+    sims += envs
+    obs, _, _ = _observe(problem, start, targets)
+    steps = np.zeros(envs, int)
+    update = 0
+    while sims + envs * config.ppo.n_steps <= config.sim_budget:
+        batch = []
+        for _ in range(config.ppo.n_steps):
+            key, k_act, k_t = jax.random.split(key, 3)
+            action, log_prob, value = (np.asarray(a) for a in act(params, obs, k_act))
+            sizing = d.scale_action(np.clip(action, -1, 1), definition.scale)
+            designs = [dict(zip(names, map(float, row), strict=True)) for row in sizing]
+            records = problem.simulator.simulate(designs)
+            sims += envs
+            next_obs, reward, terminated = _observe(problem, records, targets)
+            steps += 1
+            truncated = ~terminated & (steps >= config.episode_steps)
+            done = terminated | truncated
+            next_value = np.asarray(policy(params, jnp.asarray(next_obs))[2])
+            batch.append(
+                Transition(
+                    obs,
+                    action,
+                    log_prob,
+                    value,
+                    reward,
+                    terminated,
+                    truncated,
+                    next_value,
+                )
+            )
+            episodes += int(done.sum())
+            successes += int(terminated.sum())
+            if done.any():
+                fresh = draw(k_t, envs)
+                targets = np.where(done[:, None], fresh, targets)
+                reset_obs, _, _ = _observe(problem, start, targets)
+                next_obs = np.where(done[:, None], reset_obs, next_obs)
+                steps = np.where(done, 0, steps)
+            obs = next_obs
+        stacked = Transition(
+            *(jnp.asarray(np.stack(x)) for x in zip(*batch, strict=True))
+        )
+        key, k_learn = jax.random.split(key)
+        params, opt_state, losses = learn(params, opt_state, stacked, k_learn)
+        update += 1
+        metrics = {
+            "spice_sims": sims,
+            "episodes": episodes,
+            "train_success": successes / max(episodes, 1),
+            "reward": float(stacked.reward.mean()),
+            "wall_seconds": time.perf_counter() - started,
+        }
+        run.log(update, metrics)
+    run.save_checkpoint({"baseline_policy": jax.tree.map(np.asarray, nnx_pure(params))})
+    run.close()
+    problem.close()
+    return (
+        f"baseline done: {sims} SPICE simulations, {episodes} episodes, "
+        f"success during training {successes / max(episodes, 1):.2f}"
+    )
+
+
+def _act(policy, params, obs, key):
+    mean, log_std, value = policy(params, obs)
+    action = mean + jnp.exp(log_std) * jax.random.normal(key, mean.shape)
+    from train.networks import gaussian_log_prob
+
+    return action, gaussian_log_prob(action, mean, log_std), value
+
+
+def nnx_pure(params):
+    """An ``nnx.State`` as a plain nested dict of arrays (for msgpack)."""
+    return params.to_pure_dict()
