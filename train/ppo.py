@@ -176,8 +176,9 @@ def make_train(config: PPOConfig, env, n_obs: int, n_act: int):
             env_params,
         )
         _, _, next_value = policy(params, info["final_observation"])
+        shaped = reward + config.success_bonus * terminated
         transition = Transition(
-            obs, action, log_prob, value, reward, terminated, truncated, next_value
+            obs, action, log_prob, value, shaped, terminated, truncated, next_value
         )
         return (params, env_state, next_obs, key), transition
 

@@ -96,7 +96,7 @@ def run_spice_baseline(config: TrainConfig, resume: bool = False) -> str:
                     action,
                     log_prob,
                     value,
-                    reward,
+                    reward + config.ppo.success_bonus * terminated,
                     terminated,
                     truncated,
                     next_value,
