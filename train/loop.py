@@ -57,6 +57,7 @@ class TrainConfig:
     all_figures: bool = False  # simulate every figure, not only the specs
     surrogate_hidden: int = 256
     surrogate_members: int = 5
+    surrogate_max_epochs: int = 600
     ppo: PPOConfig = field(default_factory=PPOConfig)
 
 
@@ -107,6 +108,7 @@ class SurrogateLoop:
         self.fit_config = FitConfig(
             hidden=config.surrogate_hidden,
             members=config.surrogate_members,
+            max_epochs=config.surrogate_max_epochs,
             seed=config.seed,
         )
         self.round = 0
