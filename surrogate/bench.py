@@ -1,0 +1,148 @@
+"""``python -m surrogate.bench``: surrogate env steps/s vs SPICE env steps/s.
+
+    python -m surrogate.bench --env jaxsizer/op2-sky130-v1 [--json OUT]
+
+The surrogate environment runs a vmapped batch (default 4096) for a
+``lax.scan`` of 100 steps with random actions, timed after compilation; the
+SPICE environment steps the same circuit through ngspice (batched through
+the worker pool). Writes ``surrogate_steps_per_s``, ``spice_steps_per_s``,
+``ratio``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from sim.errors import UserInputError
+
+
+def surrogate_rate(env, params, batch: int, steps: int, repeats: int = 3) -> float:
+    """Environment steps per second of the jitted, vmapped surrogate env."""
+
+    def rollout(key):
+        keys = jax.random.split(key, batch)
+        _, state = jax.vmap(env.reset, in_axes=(0, None))(keys, params)
+
+        def body(state, key):
+            k_act, k_env = jax.random.split(key)
+            action = jax.random.uniform(
+                k_act, (batch, env.action_size), minval=-1.0, maxval=1.0
+            )
+            _, state, reward, _, _, _ = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
+                jax.random.split(k_env, batch), state, action, params
+            )
+            return state, reward.mean()
+
+        _, rewards = jax.lax.scan(body, state, jax.random.split(key, steps))
+        return rewards
+
+    run = jax.jit(rollout)
+    run(jax.random.key(0)).block_until_ready()
+    best = np.inf
+    for i in range(repeats):
+        start = time.perf_counter()
+        run(jax.random.key(i + 1)).block_until_ready()
+        best = min(best, time.perf_counter() - start)
+    return batch * steps / best
+
+
+def spice_rate(problem, designs: int, seed: int = 0) -> float:
+    """Environment steps per second when each step is an ngspice simulation."""
+    from surrogate.circuit.dataset import designs_from_actions
+
+    rng = np.random.default_rng(seed)
+    actions = rng.uniform(-1, 1, (designs, len(problem.definition.scale.names)))
+    batch = designs_from_actions(problem.definition, actions)
+    problem.simulator.simulate(batch[:4], force=True)
+    start = time.perf_counter()
+    problem.simulator.simulate(batch, force=True)
+    return designs / (time.perf_counter() - start)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m surrogate.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--env", default="jaxsizer/op2-sky130-v1")
+    parser.add_argument("--batch", type=int, default=4096)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--spice-steps", type=int, default=200)
+    parser.add_argument(
+        "--members",
+        type=int,
+        default=None,
+        help="ensemble members used in the env (default: all)",
+    )
+    parser.add_argument("--json", default=None, metavar="OUT")
+    args = parser.parse_args(argv)
+    try:
+        from envs.surrogate_env import EnvParams, SurrogateEnv
+        from surrogate.circuit.store import load_surrogate, surrogate_dir
+        from train.problem import load_problem, parse_env_id
+
+        circuit, tech = parse_env_id(args.env)
+        directory = surrogate_dir(tech, circuit)
+        if not (directory / "surrogate.json").is_file():
+            raise UserInputError(
+                f"no surrogate in {directory}: run python -m "
+                f"surrogate.fit circuit --circuit {circuit} --tech {tech}"
+            )
+        loaded = load_surrogate(directory)
+        problem = load_problem(args.env, all_figures=True)
+    except UserInputError as error:
+        sys.stderr.write(f"error: {error}\n")
+        return 2
+    weights = loaded.weights
+    if args.members:
+        weights = {k: v[: args.members] for k, v in weights.items()}
+    params = EnvParams(
+        {
+            "weights": weights,
+            "mean": loaded.mean,
+            "std": loaded.std,
+            "log_mask": loaded.log_mask,
+            "sign": loaded.sign,
+        },
+        200,
+    )
+    env = SurrogateEnv(problem.definition, problem.default_params)
+    fast = surrogate_rate(env, params, args.batch, args.steps)
+    slow = spice_rate(problem, args.spice_steps)
+    problem.close()
+    result = {
+        "env": args.env,
+        "batch": args.batch,
+        "steps": args.steps,
+        "members": int(weights["w1"].shape[0]),
+        "surrogate_steps_per_s": fast,
+        "spice_steps_per_s": slow,
+        "ratio": fast / slow,
+        "machine": {
+            "cores": os.cpu_count(),
+            "platform": platform.platform(),
+            "jax": jax.__version__,
+            "date": datetime.date.today().isoformat(),
+        },
+    }
+    print("| measure | value |\n|---|---|")
+    for key in ("surrogate_steps_per_s", "spice_steps_per_s", "ratio", "members"):
+        print(f"| {key} | {result[key]:.4g} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
