@@ -25,6 +25,7 @@ from sim.result import RawResult, Status
 from sim.store import SimulationStore
 from sim.technology import Technology, load_technology
 
+CHUNK_PER_WORKER = 8  # designs per worker in one testbench-major chunk
 # Outcomes that a re-run would reproduce; timeouts and crashes are retried.
 DETERMINISTIC = (
     Status.OK,
@@ -273,23 +274,33 @@ class Simulator:
                     stored.elapsed,
                     cached=True,
                 )
-        per_design = len(self._decks)
-        flat = [job for i in todo for job in self.jobs(checked[i])]
-        partial: dict[int, dict[str, RawResult]] = {}
         tb_names = list(self._decks)
+        partial: dict[int, dict[str, RawResult]] = {}
         bar = _progress(len(todo), progress)
+        # Designs go in chunks, testbench by testbench inside a chunk: a worker
+        # then mostly meets the deck it has loaded (alterparam + reset instead
+        # of a reload), and each chunk's designs are stored as they complete.
+        chunk = len(todo)
+        if todo and len(tb_names) > 1:
+            chunk = CHUNK_PER_WORKER * self.pool.n_workers
+        for start in range(0, len(todo), max(chunk, 1)):
+            group = todo[start : start + chunk]
+            per_design = [self.jobs(checked[i]) for i in group]
+            flat = [jobs_[t] for t in range(len(tb_names)) for jobs_ in per_design]
 
-        def on_result(index: int, raw: RawResult) -> None:
-            design_index = todo[index // per_design]
-            partial.setdefault(design_index, {})[tb_names[index % per_design]] = raw
-            if len(partial[design_index]) == per_design:
-                results[design_index] = self._finish(
-                    checked[design_index], keys[design_index], partial.pop(design_index)
-                )
-                if bar is not None:
-                    bar.update(1)
+            def on_result(index: int, raw: RawResult, group=group) -> None:
+                design_index = group[index % len(group)]
+                testbench = tb_names[index // len(group)]
+                partial.setdefault(design_index, {})[testbench] = raw
+                if len(partial[design_index]) == len(tb_names):
+                    results[design_index] = self._finish(
+                        checked[design_index],
+                        keys[design_index],
+                        partial.pop(design_index),
+                    )
+                    if bar is not None:
+                        bar.update(1)
 
-        if flat:
             self.pool.map(flat, on_result)
         if bar is not None:
             bar.close()
