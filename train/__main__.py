@@ -77,7 +77,7 @@ def parse(argv: list[str] | None = None) -> tuple[TrainConfig, bool]:
         try:
             base = config_from_dict(RunDir(run).read_config())
         except FileNotFoundError:
-            raise UserInputError(f"nothing to resume in {run}") from None
+            base = TrainConfig()  # nothing to resume yet: start the run
     else:
         base = TrainConfig()
     ppo = dataclasses.replace(
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         from train.loop import SurrogateLoop
 
         loop = SurrogateLoop(config, resume)
-        if not resume:
+        if not (loop.dir.path / "config.json").is_file():
             loop.dir.write_config(config_to_dict(config))
         try:
             summary = loop.run()

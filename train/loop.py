@@ -91,7 +91,7 @@ class SurrogateLoop:
         )
         self.definition = self.problem.definition
         self.records = self.dir.verified() if resume else []
-        if not resume and self.records:
+        if not resume and self.dir.verified():
             raise FileExistsError(
                 f"{config.run} already holds a run: use --resume or another --run"
             )
@@ -116,6 +116,7 @@ class SurrogateLoop:
         self.stale = 0
         self.runner = None
         self.surrogate = None
+        self._fitted_on = -1
         self.started = time.perf_counter()
         if resume:
             self._resume()
@@ -148,6 +149,7 @@ class SurrogateLoop:
 
     # -- surrogate -----------------------------------------------------------------
     def refit(self) -> dict:
+        self._fitted_on = self.sims_used
         data = build_dataset_from_records(self.definition, self.records)
         warm = None if self.surrogate is None else self.surrogate["fitted"].weights
         fitted = fit_surrogate(
@@ -317,8 +319,12 @@ class SurrogateLoop:
                 config.seed,
             )
             self.simulate(designs_from_actions(self.definition, actions), "initial")
-        summary = {}
-        while self.round < config.max_rounds and self.sims_used < config.sim_budget:
+        summary = self.dir.last_metrics()
+        while (
+            self.round < config.max_rounds
+            and self.sims_used < config.sim_budget
+            and self.stale < config.patience
+        ):
             round_key = jax.random.fold_in(key, self.round)
             k_policy, k_verify = jax.random.split(round_key)
             metrics = {"round": self.round, **self.refit()}
@@ -337,7 +343,8 @@ class SurrogateLoop:
             summary = metrics
             if self.stale >= config.patience:
                 break
-        self.refit()
+        if self._fitted_on != self.sims_used:
+            self.refit()  # the saved surrogate includes the last verified designs
         self.dir.close()
         return summary
 

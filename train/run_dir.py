@@ -66,6 +66,14 @@ class RunDir:
                 break  # a line cut by a kill: everything before it is complete
         return records
 
+    def last_metrics(self) -> dict:
+        """The newest line of metrics.jsonl ({} if none)."""
+        path = self.path / "metrics.jsonl"
+        if not path.is_file():
+            return {}
+        lines = path.read_text().splitlines()
+        return json.loads(lines[-1]) if lines else {}
+
     def log(self, step: int, metrics: dict[str, float]) -> None:
         """Append to metrics.jsonl and TensorBoard."""
         self._append("metrics.jsonl", {"step": step, **metrics})
