@@ -34,6 +34,7 @@ RESERVED = frozenset(
     """.split()
 )
 SCALES = ("linear", "log")
+SNAP_TOLERANCE = 1e-6  # relative; float32 round-off is ~6e-8
 
 
 @dataclass(frozen=True)
@@ -70,22 +71,29 @@ class Parameter:
             ) from None
         if not math.isfinite(number):
             raise UserInputError(f"parameter {self.name} must be finite, got {value}")
+        # Values computed in float32 (the JAX side) land within ~1e-7 of a
+        # bound, grid value or integer: accept them and snap to the exact one.
         if self.kind == "grid":
-            if not any(math.isclose(number, g, rel_tol=1e-9) for g in self.grid):
+            nearest = min(self.grid, key=lambda g: abs(g - number))
+            if not math.isclose(number, nearest, rel_tol=SNAP_TOLERANCE):
                 raise UserInputError(
                     f"parameter {self.name}={number:g} is not on its grid "
                     f"{list(self.grid)}"
                 )
-            return number
-        if not (self.low * (1 - 1e-9) <= number <= self.high * (1 + 1e-9)):
+            return nearest
+        slack = SNAP_TOLERANCE * max(abs(self.low), abs(self.high))
+        if not (self.low - slack <= number <= self.high + slack):
             raise UserInputError(
                 f"parameter {self.name}={number:g} {self.unit} is out of bounds "
                 f"[{self.low:g}, {self.high:g}]"
             )
-        if self.kind == "integer" and number != round(number):
-            raise UserInputError(
-                f"parameter {self.name} must be an integer, got {value}"
-            )
+        number = min(max(number, self.low), self.high)
+        if self.kind == "integer":
+            if abs(number - round(number)) > SNAP_TOLERANCE * max(1.0, abs(number)):
+                raise UserInputError(
+                    f"parameter {self.name} must be an integer, got {value}"
+                )
+            number = float(round(number))
         return number
 
     def from_unit(self, u: float) -> float:
