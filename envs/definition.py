@@ -234,7 +234,8 @@ def sample_target(u, picks, anchors, low, high, lower, log, xp=np):
     reach = xp.clip((safe(own) - safe(low)) / (safe(high) - safe(low)), 0.0, 1.0)
     position = xp.where(lower, u * reach, reach + u * (1.0 - reach))
     linear = low + position * (high - low)
-    logarithmic = xp.exp(safe(low) + position * (safe(high) - safe(low)))
+    exponent = safe(low) + position * (safe(high) - safe(low))
+    logarithmic = xp.exp(xp.where(log, exponent, 0.0))  # no overflow off-log
     return xp.where(log, logarithmic, linear)
 
 

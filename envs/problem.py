@@ -8,16 +8,19 @@ specs, so that the SPICE env and the JAX env are built from the same object.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from envs.definition import LOG_UNITS, OP_LOG_QUANTITIES, OP_QUANTITIES, ActionScale
-from sim.circuit import Circuit
+from sim.circuit import Circuit, Parameter
 from sim.errors import UserInputError
 from sim.specs import FeasibleSpecs
 
+# GAC²E's inverter chain and Schmitt trigger: point targets, reward -sum(d).
 DISTANCE_REWARD_CIRCUITS = frozenset({"nand4", "st1"})
+FIGURE_SETS = ("all", "specs")
 
 
 @dataclass(frozen=True)
@@ -25,9 +28,10 @@ class EnvDefinition:
     """Static description of one environment (arrays are NumPy, float64).
 
     figures: every performance figure in observation order; specs: the subset
-    with targets (``spec_index`` into figures), ``lower`` True for ">= target";
-    target ranges ``spec_low``/``spec_high`` (``spec_log`` sampling scale) and
-    ``anchors`` ``[n_anchors, m]``; ``op_names`` the operating-point entries.
+    with targets (``spec_index`` into figures), ``lower`` True for ">= target",
+    ``point`` True for point targets (met within a tolerance); target ranges
+    ``spec_low``/``spec_high`` (``spec_log`` sampling scale) and ``anchors``
+    ``[n_anchors, m]``; ``op_names`` the operating-point entries.
     """
 
     circuit: str
@@ -39,6 +43,7 @@ class EnvDefinition:
     specs: tuple[str, ...]
     spec_index: np.ndarray
     lower: np.ndarray
+    point: np.ndarray
     spec_low: np.ndarray
     spec_high: np.ndarray
     spec_log: np.ndarray
@@ -64,12 +69,17 @@ class EnvDefinition:
 
 
 def build_definition(
-    circuit: Circuit, technology: str, corner: str, feasible: FeasibleSpecs | None
+    circuit: Circuit,
+    technology: str,
+    corner: str,
+    feasible: FeasibleSpecs | None,
+    parameters: Sequence[Parameter] | None = None,
 ) -> EnvDefinition:
     """The definition of ``circuit`` on ``technology`` (feasible specs if known).
 
-    Without stored feasible specs, targets are drawn from the circuit's spec
-    ranges with the default design as the only anchor.
+    ``parameters`` are what actions scale to (default: the circuit's own, the
+    geometric v1 space). Without stored feasible specs, targets are drawn from
+    the circuit's spec ranges with the range's hard ends as the only anchor.
     """
     if not circuit.specs:
         raise UserInputError(f"circuit {circuit.name} declares no specs: no targets")
@@ -77,21 +87,28 @@ def build_definition(
     figures = tuple(m.name for m in circuit.measures)
     specs = feasible.specs if feasible is not None else circuit.specs
     names = tuple(s.measure for s in specs)
+    missing = [n for n in names if n not in figures]
+    if missing:
+        raise UserInputError(
+            f"circuit {circuit.name}: specs {missing} are not among its figures"
+        )
     if feasible is not None:
         anchors = feasible.anchors
     else:
         anchors = np.asarray([[s.high if s.bound == "lower" else s.low for s in specs]])
     op_names = tuple(f"{d}:{q}" for d in circuit.devices for q in OP_QUANTITIES)
+    is_point = circuit.name in DISTANCE_REWARD_CIRCUITS
     return EnvDefinition(
         circuit=circuit.name,
         technology=technology,
         corner=corner,
-        scale=ActionScale.from_parameters(circuit.parameters),
+        scale=ActionScale.from_parameters(parameters or circuit.parameters),
         figures=figures,
         figure_log=np.asarray([units[f] in LOG_UNITS for f in figures]),
         specs=names,
         spec_index=np.asarray([figures.index(n) for n in names]),
         lower=np.asarray([s.bound == "lower" for s in specs]),
+        point=np.full(len(names), is_point),
         spec_low=np.asarray([s.low for s in specs]),
         spec_high=np.asarray([s.high for s in specs]),
         spec_log=np.asarray([s.scale == "log" for s in specs]),
@@ -99,10 +116,18 @@ def build_definition(
         anchors=np.asarray(anchors, dtype=np.float64),
         op_names=op_names,
         op_log=np.asarray([n.split(":")[1] in OP_LOG_QUANTITIES for n in op_names]),
-        reward_kind="distance"
-        if circuit.name in DISTANCE_REWARD_CIRCUITS
-        else "amplifier",
+        reward_kind="distance" if is_point else "amplifier",
     )
+
+
+def restrict_to_specs(circuit: Circuit) -> Circuit:
+    """The circuit measuring only its spec figures and the operating point
+    (``Circuit.restricted``): testbenches and analyses no spec reads are
+    dropped, so an op-amp with gain, bandwidth, phase-margin and power specs
+    runs only ``open_loop`` op + ac. The fingerprint changes, so the store
+    keeps such runs apart from full ones (and shares them with the trainer's,
+    which restricts the same way)."""
+    return circuit.restricted(s.measure for s in circuit.specs)
 
 
 def figure_vector(

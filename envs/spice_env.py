@@ -1,42 +1,72 @@
-"""Gymnasium environments that simulate every step in ngspice.
+"""``SpiceEnv``: one sizing episode at a time, every step simulated in ngspice.
 
-``SpiceEnv`` follows GAC²E's semantics (see ``envs.definition``): an action
-sizes the whole circuit, the observation shows performance, target, distance
-and operating point, the episode terminates when every spec is met and is
-truncated after ``max_steps``.
+GAC²E's semantics (see ``envs.definition``): an action sizes the whole circuit,
+the observation shows performance, target, distance and operating point, the
+episode terminates when every spec is met and is truncated after
+``max_steps``. Keyword arguments are those of ``envs.config.EnvConfig``, plus
+``pool`` (a ``SimulationPool``, or ``"shared"``: one pool per process, see
+``envs.pools``) and ``store`` to share a simulation pool or store.
+
+``info`` holds: ``status`` and ``message`` of the simulation (``"ok"``,
+``"nonconvergence"``, ``"timeout"``, ...), ``params`` (the design, SI),
+``performance`` (every figure, None where the simulation gave none),
+``operating_point`` (``"<device>:<quantity>"``, SI, None where missing),
+``target``, ``met`` (per spec), ``observation`` (the observation as
+``{name: value}``: its layout), ``episode`` (counted from the last seeded
+reset), ``step`` and ``sizing_issue`` (v0: why the requested gm/Id and fug
+left a device network's characterised region, "" when they did not).
 """
 
 from __future__ import annotations
 
-import json
-import math
-from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-import jax
 import numpy as np
 
-from envs import definition as d
-from envs.problem import EnvDefinition, build_definition, figure_vector, op_vector
-from envs.targets import draw_target
-from sim.errors import UserInputError
-from sim.simulator import Simulator
-from sim.specs import load_feasible
+from envs.config import build_problem, check_target, make_config
+from envs.episodes import EpisodeBatch, Outcome
+from sim.pool import SimulationPool
+from sim.store import SimulationStore
 
-FAIL_REWARD_FLOOR = -100.0  # never reached by valid figures; see definition
+
+def _values(names, values) -> dict[str, float | None]:
+    """``{name: value}`` with None for a missing (non-finite) value."""
+    return {
+        name: float(value) if np.isfinite(value) else None
+        for name, value in zip(names, values, strict=True)
+    }
+
+
+def outcome_info(outcome: Outcome, k: int, layout: list[str], definition) -> dict:
+    """The ``info`` dict of row ``k`` of a batch outcome."""
+    evaluation = outcome.evaluations[k]
+    return {
+        "status": evaluation.status.value,
+        "message": evaluation.message,
+        "params": dict(evaluation.params),
+        "performance": _values(definition.figures, outcome.figures[k]),
+        "operating_point": _values(definition.op_names, outcome.operating_point[k]),
+        "target": dict(
+            zip(definition.specs, map(float, outcome.target[k]), strict=True)
+        ),
+        "met": dict(zip(definition.specs, map(bool, outcome.met[k]), strict=True)),
+        "observation": dict(
+            zip(layout, map(float, outcome.observation[k]), strict=True)
+        ),
+        "episode": int(outcome.episode[k]),
+        "step": int(outcome.steps[k]),
+        "sizing_issue": str(outcome.sizing_issue[k]),
+    }
 
 
 class SpiceEnv(gym.Env):
-    """A circuit sized by actions in ``[-1, 1]^n``, simulated in ngspice.
+    """A circuit sized by actions, simulated in ngspice (GAC²E semantics).
 
-    Keyword arguments (GAC²E's names): ``target`` (dict spec -> value, fixed
-    target), ``random_target`` (draw a feasible target per episode, default
-    True unless ``target`` is given), ``noisy_target`` (multiply the fixed
-    target by 1 + N(0, 1 %) per episode), ``design_constraints`` (dict
-    parameter -> value that overrides the action), ``max_steps`` (200),
-    ``corner``, ``data_log_path`` (JSON lines, one per step),
-    ``params_log_path`` (designs whose simulation failed, for replay).
+    Observation: ``Box(-inf, inf, (n_obs,), float32)`` laid out as
+    ``observation_layout`` (performance figures, targets, distances, device
+    operating points). Actions: ``Box(-1, 1, (n,), float32)`` for v0/v1,
+    ``MultiDiscrete([3] * n)`` for the AutoCkt variant.
     """
 
     metadata = {"render_modes": []}
@@ -47,221 +77,61 @@ class SpiceEnv(gym.Env):
         tech: str = "generic",
         variant: str = "v1",
         *,
-        target: dict[str, float] | None = None,
-        random_target: bool | None = None,
-        noisy_target: bool = False,
-        design_constraints: dict[str, float] | None = None,
-        max_steps: int = 200,
-        corner: str | None = None,
-        data_log_path: str | None = None,
-        params_log_path: str | None = None,
-        n_workers: int = 1,
-        timeout: float = 60.0,
-        simulator: Simulator | None = None,
+        pool: SimulationPool | str | None = None,
+        store: SimulationStore | None = None,
+        **kwargs: Any,
     ) -> None:
-        if variant != "v1":
-            raise UserInputError(f"variant {variant!r} is not available; use v1")
-        if not isinstance(max_steps, int) or max_steps < 1:
-            raise UserInputError(
-                f"max_steps must be a positive integer, got {max_steps!r}"
-            )
-        self.simulator = simulator or Simulator(
-            circuit, tech, corner, n_workers=n_workers, timeout=timeout
-        )
-        sim = self.simulator
-        feasible = load_feasible(sim.circuit, sim.technology.name)
-        self.definition: EnvDefinition = build_definition(
-            sim.circuit, sim.technology.name, sim.corner, feasible
-        )
-        self.fixed_target = None if target is None else self._check_target(target)
-        self.random_target = (
-            (target is None) if random_target is None else random_target
-        )
-        if not self.random_target and self.fixed_target is None:
-            raise UserInputError("random_target=False needs a target dict")
-        self.noisy_target = bool(noisy_target)
-        self.constraints = self._check_constraints(design_constraints or {})
-        self.max_steps = max_steps
-        self.data_log = Path(data_log_path) if data_log_path else None
-        self.params_log = Path(params_log_path) if params_log_path else None
-        n = len(self.definition.scale.names)
-        self.action_space = gym.spaces.Box(-1.0, 1.0, (n,), np.float32)
+        self.config = make_config(circuit=circuit, tech=tech, variant=variant, **kwargs)
+        self.problem = build_problem(self.config, pool=pool, store=store)
+        self.definition = self.problem.definition
+        self.simulator = self.problem.simulator
+        self.episodes = EpisodeBatch(self.problem, 1)
+        self.action_space = self.problem.actions.space
         self.observation_space = gym.spaces.Box(
             -np.inf, np.inf, (self.definition.observation_size,), np.float32
         )
-        self._key = jax.random.key(0)
-        self._target = np.zeros(len(self.definition.specs), np.float32)
-        self._steps = 0
-        self._episode = -1
+        self.observation_layout = self.definition.observation_layout
 
-    # -- input checks ----------------------------------------------------------
-    def _check_target(self, target: Any) -> np.ndarray:
-        names = self.definition.specs
-        if not isinstance(target, dict):
-            raise UserInputError(f"target must be a dict of {list(names)}")
-        unknown = set(target) - set(names)
-        missing = set(names) - set(target)
-        if unknown or missing:
-            raise UserInputError(
-                f"target must give exactly the specs {list(names)}"
-                + (f"; unknown {sorted(unknown)}" if unknown else "")
-                + (f"; missing {sorted(missing)}" if missing else "")
-            )
-        values = []
-        for name in names:
-            value = target[name]
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not math.isfinite(value)
-            ):
-                raise UserInputError(
-                    f"target {name} must be a finite number, got {value!r}"
-                )
-            values.append(float(value))
-        return np.asarray(values, np.float32)
+    @property
+    def target(self) -> dict[str, float]:
+        """The current episode's target ``{spec: value}``."""
+        values = map(float, self.episodes.target[0])
+        return dict(zip(self.definition.specs, values, strict=True))
 
-    def _check_constraints(self, constraints: Any) -> dict[str, float]:
-        if not isinstance(constraints, dict):
-            raise UserInputError(
-                "design_constraints must map parameter names to values"
-            )
-        circuit = self.simulator.circuit
-        return {
-            name: circuit.parameter(name).check(value)
-            for name, value in constraints.items()
-        }
-
-    def _check_action(self, action: Any) -> np.ndarray:
-        array = np.asarray(action)
-        if array.shape != self.action_space.shape:
-            raise UserInputError(
-                f"action must have shape {self.action_space.shape}, got {array.shape}"
-            )
-        if not np.issubdtype(array.dtype, np.floating):
-            raise UserInputError(
-                f"action must be floating point, got dtype {array.dtype}"
-            )
-        if not np.all(np.isfinite(array)):
-            raise UserInputError("action contains NaN or inf")
-        return array.astype(np.float64)
-
-    # -- episode ---------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        """Start an episode; ``options={"target": {spec: value}}`` sets its
+        target (else drawn or fixed as configured)."""
         super().reset(seed=seed)
         if seed is not None:
-            self._key = jax.random.key(seed)
-        self._key, episode_key = jax.random.split(self._key)
-        if self.random_target:
-            self._target = draw_target(episode_key, self.definition)
-        else:
-            self._target = self.fixed_target.copy()
-            if self.noisy_target:
-                noise = np.asarray(jax.random.normal(episode_key, self._target.shape))
-                self._target = (self._target * (1 + 0.01 * noise)).astype(np.float32)
-        self._steps = 0
-        self._episode += 1
-        design = {**self.simulator.circuit.default_design(), **self.constraints}
-        obs, _, info = self._evaluate(design)
-        return obs, info
+            self.episodes.seed(0, seed)
+        target = (options or {}).get("target")
+        if target is not None:
+            target = check_target(target, self.definition)
+        fallback = int(self.np_random.integers(2**31))
+        design = self.episodes.start(0, fallback, target)
+        outcome = self._run(np.asarray([0]), design[None, :], None)
+        return outcome.observation[0], self._info(outcome)
 
     def step(self, action):
-        array = self._check_action(action)
-        params = d.scale_action(array, self.definition.scale)
-        design = dict(zip(self.definition.scale.names, map(float, params), strict=True))
-        design.update(self.constraints)
-        obs, reward, info = self._evaluate(design)
-        self._steps += 1
-        terminated = bool(info["terminated"])
-        truncated = (not terminated) and self._steps >= self.max_steps
-        self._log(action=array, reward=reward, info=info)
-        return obs, reward, terminated, truncated, info
-
-    def _evaluate(self, design: dict[str, float]):
-        result = self.simulator.simulate_one(design)
-        definition = self.definition
-        figures = figure_vector(definition, result.performance)
-        operating_point = op_vector(definition, result.performance)
-        obs = self.observe(figures, operating_point, self._target)
-        performance = figures[definition.spec_index]
-        reward = float(
-            d.reward(
-                performance, self._target, definition.lower, definition.reward_kind
-            )
-        )
-        done = bool(d.terminated(performance, self._target, definition.lower))
-        info = {
-            "status": result.status.value,
-            "message": result.message,
-            "params": result.params,
-            "performance": {
-                n: float(v) for n, v in zip(definition.figures, figures, strict=True)
-            },
-            "target": {
-                n: float(v) for n, v in zip(definition.specs, self._target, strict=True)
-            },
-            "met": dict(
-                zip(
-                    definition.specs,
-                    map(bool, d.spec_met(performance, self._target, definition.lower)),
-                    strict=True,
-                )
-            ),
-            "terminated": done,
-            "observation": dict(
-                zip(definition.observation_layout, map(float, obs), strict=True)
-            ),
-        }
-        if not result.ok and self.params_log is not None:
-            self._append(
-                self.params_log,
-                {
-                    "params": result.params,
-                    "status": result.status.value,
-                    "message": result.message,
-                },
-            )
-        return obs, reward, info
-
-    def observe(
-        self, figures: np.ndarray, operating_point: np.ndarray, target: np.ndarray
-    ) -> np.ndarray:
-        """The observation ``[obs_size]`` float32 (``envs.definition``)."""
-        definition = self.definition
-        return d.observation(
-            figures,
-            definition.spec_index,
-            target,
-            operating_point,
-            definition.figure_log,
-            definition.target_log,
-            definition.op_log,
+        actions = self.problem.actions.check(action)[None, :]
+        designs = self.episodes.advance(np.asarray([0]), actions)
+        outcome = self._run(np.asarray([0]), designs, actions)
+        return (
+            outcome.observation[0],
+            float(outcome.reward[0]),
+            bool(outcome.terminated[0]),
+            bool(outcome.truncated[0]),
+            self._info(outcome),
         )
 
-    # -- logs ------------------------------------------------------------------
-    @staticmethod
-    def _append(path: Path, record: dict) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a") as handle:
-            handle.write(json.dumps(record, default=float) + "\n")
+    def _run(self, index, designs, actions) -> Outcome:
+        outcome = self.episodes.outcome(index, self.episodes.simulate(designs))
+        self.episodes.log(outcome, actions)
+        return outcome
 
-    def _log(self, action, reward: float, info: dict) -> None:
-        if self.data_log is None:
-            return
-        record = {
-            "episode": self._episode,
-            "step": self._steps,
-            "action": [float(a) for a in action],
-            "reward": reward,
-            **{
-                k: info[k] for k in ("status", "params", "performance", "target", "met")
-            },
-        }
-        self._append(
-            self.data_log,
-            json.loads(json.dumps(record, default=float).replace("NaN", "null")),
-        )
+    def _info(self, outcome: Outcome) -> dict:
+        return outcome_info(outcome, 0, self.observation_layout, self.definition)
 
     def close(self) -> None:
-        self.simulator.close()
+        self.problem.close()
         super().close()

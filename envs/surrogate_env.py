@@ -133,9 +133,16 @@ class SurrogateEnv:
             jnp,
         )
         reward = d.reward(
-            performance, target, definition.lower, definition.reward_kind, jnp
+            performance,
+            target,
+            definition.lower,
+            definition.reward_kind,
+            jnp,
+            point=definition.point,
         )
-        done = d.terminated(performance, target, definition.lower, jnp)
+        done = d.terminated(
+            performance, target, definition.lower, jnp, point=definition.point
+        )
         return obs, reward.astype(jnp.float32), done, performance
 
     # -- gymnax-style API ------------------------------------------------------

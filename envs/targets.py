@@ -1,8 +1,14 @@
-"""Target draws from a ``jax.random`` key, shared by both environments."""
+"""Target draws from ``jax.random`` keys, shared by every environment.
+
+The randomness (uniforms and an anchor pick) always comes from ``jax.random``
+so that the SPICE envs (NumPy) and the JAX env draw the same targets for the
+same key; the arithmetic is ``envs.definition.sample_target``.
+"""
 
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from envs.definition import sample_target
@@ -14,7 +20,7 @@ def target_draw(
 ) -> tuple[jax.Array, jax.Array]:
     """The uniforms ``[m]`` and anchor index that define one target."""
     k_u, k_pick = jax.random.split(key)
-    u = jax.random.uniform(k_u, (len(definition.specs),), dtype=jax.numpy.float32)
+    u = jax.random.uniform(k_u, (len(definition.specs),), dtype=jnp.float32)
     pick = jax.random.randint(k_pick, (), 0, len(definition.anchors))
     return u, pick
 
@@ -31,3 +37,9 @@ def draw_target(key: jax.Array, definition: EnvDefinition, xp=np):
         u, pick, anchors, low, high, definition.lower, definition.spec_log, xp
     )
     return xp.asarray(target, dtype=xp.float32)
+
+
+def draw_targets(keys: jax.Array, definition: EnvDefinition) -> jax.Array:
+    """Targets ``[n, m]`` (float32) for keys ``[n]`` (one jitted ``vmap``)."""
+    draw = jax.jit(jax.vmap(lambda key: draw_target(key, definition, jnp)))
+    return draw(keys)

@@ -84,7 +84,9 @@ _SIGNATURES: dict[str, inspect.Signature] = {}
 def _call(function_name: str, args: list, keywords: dict, vdd: float) -> float:
     """Call a measure function: positional data args, then keywords (and vdd)."""
     function = getattr(measures, function_name)
-    signature = _SIGNATURES.setdefault(function_name, inspect.signature(function))
+    signature = _SIGNATURES.get(function_name)
+    if signature is None:
+        signature = _SIGNATURES[function_name] = inspect.signature(function)
     names = [name for name in signature.parameters if name != "vdd"]
     bound = dict(zip(names, args, strict=False)) | keywords
     if "vdd" in signature.parameters:

@@ -140,25 +140,36 @@ class SimulationPool:
             if on_result is not None:
                 on_result(index, result)
 
+        done: list[tuple[int, RawResult]] = []
         while pending or any(w.busy_with is not None for w in self._workers):
-            for worker in self._workers:
-                if worker.busy_with is None and pending:
-                    index = pending.popleft()
-                    try:
-                        worker.conn.send((index, jobs[index]))
-                    except (OSError, BrokenPipeError):
-                        pending.appendleft(index)
-                        self._replace(worker)
-                        continue
-                    worker.busy_with = index
-                    worker.deadline = time.monotonic() + self.timeout
+            self._dispatch(jobs, pending)
             busy = [w for w in self._workers if w.busy_with is not None]
             wait_for = min(w.deadline for w in busy) - time.monotonic()
             handles = [w.conn for w in busy] + [w.process.sentinel for w in busy]
             wait(handles, timeout=max(0.0, wait_for))
             for worker in busy:
-                self._collect(worker, jobs, finish)
+                self._collect(worker, jobs, lambda i, r: done.append((i, r)))
+            # Give idle workers their next job before the caller's per-result
+            # work (figures, store), so ngspice never waits on Python.
+            self._dispatch(jobs, pending)
+            for index, result in done:
+                finish(index, result)
+            done.clear()
         return [r for r in results if r is not None]
+
+    def _dispatch(self, jobs: Sequence[SimulationJob], pending: deque) -> None:
+        """Send the next pending job to every idle worker."""
+        for worker in self._workers:
+            if worker.busy_with is None and pending:
+                index = pending.popleft()
+                try:
+                    worker.conn.send((index, jobs[index]))
+                except (OSError, BrokenPipeError):
+                    pending.appendleft(index)
+                    self._replace(worker)
+                    continue
+                worker.busy_with = index
+                worker.deadline = time.monotonic() + self.timeout
 
     def _collect(self, worker: _Worker, jobs, finish) -> None:
         index = worker.busy_with

@@ -239,7 +239,13 @@ class SurrogateLoop:
             perf = np.asarray(
                 [record["performance"].get(n, np.nan) for n in self.definition.specs]
             )
-            success.append(bool(d.terminated(perf, target, self.definition.lower)))
+            success.append(
+                bool(
+                    d.terminated(
+                        perf, target, self.definition.lower, point=self.definition.point
+                    )
+                )
+            )
             errors.append(self._surrogate_error(s, perf))
         all_sizings = sizing.reshape(-1, sizing.shape[-1])
         ranking = np.argsort(-self.spread(all_sizings))

@@ -112,13 +112,21 @@ class TrainedSizer:
                 perf = np.asarray(
                     [result.performance.get(n, np.nan) for n in self.definition.specs]
                 )
-                met = bool(d.terminated(perf, targets[i], self.definition.lower))
+                met = bool(
+                    d.terminated(
+                        perf,
+                        targets[i],
+                        self.definition.lower,
+                        point=self.definition.point,
+                    )
+                )
                 reward = float(
                     d.reward(
                         perf,
                         targets[i],
                         self.definition.lower,
                         self.definition.reward_kind,
+                        point=self.definition.point,
                     )
                 )
                 if best[i] is None or met or reward > best[i].reward:

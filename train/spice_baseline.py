@@ -39,8 +39,14 @@ def _observe(problem, records, targets):
         definition.op_log,
     )
     performance = figures[:, definition.spec_index]
-    reward = d.reward(performance, targets, definition.lower, definition.reward_kind)
-    done = d.terminated(performance, targets, definition.lower)
+    reward = d.reward(
+        performance,
+        targets,
+        definition.lower,
+        definition.reward_kind,
+        point=definition.point,
+    )
+    done = d.terminated(performance, targets, definition.lower, point=definition.point)
     return obs, reward.astype(np.float32), done
 
 

@@ -13,10 +13,20 @@ H = 5 / 3  # height of a schemdraw MOSFET (drain to source)
 
 def inverter(d, x, k, wn, node_in, node_out):
     """One chain stage at x: pmos (source at y=0) over nmos; returns in/out points."""
-    p = d.add(elm.AnalogPFet().at((x, 0)).anchor("source").reverse()
-              .label(f"MP{k}\nWp", loc="bottom", fontsize=8))
-    n = d.add(elm.AnalogNFet().at((x, -2 * H)).anchor("drain").reverse()
-              .label(f"MN{k}\n{wn}", loc="top", fontsize=8))
+    p = d.add(
+        elm.AnalogPFet()
+        .at((x, 0))
+        .anchor("source")
+        .reverse()
+        .label(f"MP{k}\nWp", loc="bottom", fontsize=8)
+    )
+    n = d.add(
+        elm.AnalogNFet()
+        .at((x, -2 * H))
+        .anchor("drain")
+        .reverse()
+        .label(f"MN{k}\n{wn}", loc="top", fontsize=8)
+    )
     d.add(elm.Line().at(p.drain).to(n.drain))
     d.add(elm.Vdd().at(p.source).label("vdd", fontsize=8))
     d.add(elm.Ground().at(n.source).label("vss", loc="right", fontsize=8))
@@ -45,14 +55,23 @@ def main() -> None:
         else:
             d.add(elm.Line().at(previous_out).to((previous_out[0], a[1])))
             d.add(elm.Line().at((previous_out[0], a[1])).to(a))
-            d.add(elm.Label().at(((previous_out[0] + a[0]) / 2, a[1] + 0.3))
-                  .label(names[k], fontsize=9))
+            d.add(
+                elm.Label()
+                .at(((previous_out[0] + a[0]) / 2, a[1] + 0.3))
+                .label(names[k], fontsize=9)
+            )
         previous_out = b
     d.add(elm.Line().at(previous_out).to((previous_out[0] + 1.0, previous_out[1])))
-    d.add(elm.Dot(open=True).at((previous_out[0] + 1.0, previous_out[1]))
-          .label("out", loc="right"))
-    d.add(elm.Label().at((6.0, -6.6)).label(
-        "all lengths Lch; stage k: pmos width Wp, nmos width Wnk", fontsize=8))
+    d.add(
+        elm.Dot(open=True)
+        .at((previous_out[0] + 1.0, previous_out[1]))
+        .label("out", loc="right")
+    )
+    d.add(
+        elm.Label()
+        .at((6.0, -6.6))
+        .label("all lengths Lch; stage k: pmos width Wp, nmos width Wnk", fontsize=8)
+    )
     d.save(str(Path(__file__).with_name("schematic.png")), dpi=120)
 
 

@@ -27,12 +27,15 @@ class Sheet:
             e = e.reverse()
         f = self.d.add(e)
         dx = 0.3 if gate == "left" else -0.3
-        self.d.add(elm.Label().at((f.center.x + dx, f.center.y)).label(
-            name, halign="left" if gate == "left" else "right", fontsize=7))
+        self.d.add(
+            elm.Label()
+            .at((f.center.x + dx, f.center.y))
+            .label(name, halign="left" if gate == "left" else "right", fontsize=7)
+        )
         return f
 
     def line(self, *points):
-        for a, b in zip(points, points[1:]):
+        for a, b in zip(points, points[1:], strict=False):
             self.d.add(elm.Line().at(a).to(b))
 
     def dot(self, p):
@@ -42,8 +45,11 @@ class Sheet:
         """A stub from p with a net name at its end."""
         x = p[0] - length if side == "left" else p[0] + length
         self.line(p, (x, p[1]))
-        self.d.add(elm.Label().at((x, p[1])).label(
-            name, halign="right" if side == "left" else "left", fontsize=8))
+        self.d.add(
+            elm.Label()
+            .at((x, p[1]))
+            .label(name, halign="right" if side == "left" else "left", fontsize=8)
+        )
 
     def vdd(self, p):
         self.d.add(elm.Vdd().at(p).label("vdd", fontsize=7))
@@ -71,7 +77,9 @@ class Sheet:
 def main() -> None:
     s = Sheet()
     # ---- bias ---------------------------------------------------------------
-    iref = s.d.add(elm.SourceI().down().at((0, 0)).label("IREF\nI0", loc="top", fontsize=7))
+    iref = s.d.add(
+        elm.SourceI().down().at((0, 0)).label("IREF\nI0", loc="top", fontsize=7)
+    )
     s.vdd((0, 0))
     m51 = s.fet("n", iref.end, "drain", "MNCM51\nWcm5 Lcm5\nm=Mcm51", gate="right")
     s.diode(m51)
@@ -89,7 +97,9 @@ def main() -> None:
     m43 = s.fet("p", (7.6, 0), "source", "MPCM43\nm=Mcm43")
     s.vdd(m43.source)
     s.gate_net(m43, "pb")
-    cb2 = s.fet("n", (7.6, m43.drain.y - 0.8), "drain", "MNCB2\nWcm2 Lcm2", gate="right")
+    cb2 = s.fet(
+        "n", (7.6, m43.drain.y - 0.8), "drain", "MNCB2\nWcm2 Lcm2", gate="right"
+    )
     s.line(m43.drain, cb2.drain)
     s.diode(cb2)
     s.gnd(cb2.source)
@@ -124,7 +134,13 @@ def main() -> None:
     s.gate_net(cr2, "vbn")
     s.line(cl3.drain, cl2.drain)
     s.line(cr3.drain, cr2.drain)
-    bl = s.fet("n", (xl, cl2.source.y - 0.6), "drain", "MNCM11\nWcm1 Lcm1\nm=Mcm1", gate="right")
+    bl = s.fet(
+        "n",
+        (xl, cl2.source.y - 0.6),
+        "drain",
+        "MNCM11\nWcm1 Lcm1\nm=Mcm1",
+        gate="right",
+    )
     br = s.fet("n", (xr, cr2.source.y - 0.6), "drain", "MNCM12\nm=Mcm1")
     s.line(cl2.source, bl.drain)
     s.line(cr2.source, br.drain)
@@ -159,13 +175,23 @@ def main() -> None:
     tail = s.fet("n", (xt, y_tail - 0.5), "drain", "MNCM53\nm=Mcm53")
     s.line((xt, y_tail), tail.drain)
     s.dot((xt, y_tail))
-    s.d.add(elm.Label().at((xt + 0.2, y_tail + 0.25)).label("tail", halign="left", fontsize=8))
+    s.d.add(
+        elm.Label()
+        .at((xt + 0.2, y_tail + 0.25))
+        .label("tail", halign="left", fontsize=8)
+    )
     s.gate_net(tail, "nb")
     s.gnd(tail.source)
-    s.d.add(elm.Label().at((12, br.source.y - 1.6)).label(
-        "op8: folded cascode with wide-swing cascode mirror; devices Wx/Lx as listed "
-        "(one label per group), pair multiplier Md1 = 2; testbench load CL at out",
-        fontsize=8))
+    s.d.add(
+        elm.Label()
+        .at((12, br.source.y - 1.6))
+        .label(
+            "op8: folded cascode with wide-swing cascode mirror; "
+            "devices Wx/Lx as listed "
+            "(one label per group), pair multiplier Md1 = 2; testbench load CL at out",
+            fontsize=8,
+        )
+    )
     s.save(Path(__file__).with_name("schematic.png"))
 
 

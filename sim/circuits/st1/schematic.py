@@ -13,13 +13,16 @@ def fet(d, kind, at, anchor, name):
     """A MOSFET drawn downwards with its gate on the left, named on its right."""
     cls = elm.AnalogNFet if kind == "n" else elm.AnalogPFet
     f = d.add(cls().right().reverse().at(at).anchor(anchor))
-    d.add(elm.Label().at((f.center.x + 0.3, f.center.y))
-          .label(name, halign="left", fontsize=8))
+    d.add(
+        elm.Label()
+        .at((f.center.x + 0.3, f.center.y))
+        .label(name, halign="left", fontsize=8)
+    )
     return f
 
 
 def line(d, *points):
-    for a, b in zip(points, points[1:]):
+    for a, b in zip(points, points[1:], strict=False):
         d.add(elm.Line().at(a).to(b))
 
 
@@ -64,8 +67,11 @@ def main() -> None:
     d.add(elm.Dot(open=True).at((xf + 2.2, y_out)).label("out", loc="right"))
     d.add(elm.Label().at((-0.35, y_np + 0.3)).label("np", fontsize=8))
     d.add(elm.Label().at((-0.35, y_nn + 0.3)).label("nn", fontsize=8))
-    d.add(elm.Label().at((2.0, mn0.source.y - 1.8)).label(
-        "all lengths Lch; the testbenches load out with CL", fontsize=8))
+    d.add(
+        elm.Label()
+        .at((2.0, mn0.source.y - 1.8))
+        .label("all lengths Lch; the testbenches load out with CL", fontsize=8)
+    )
     d.save(str(Path(__file__).with_name("schematic.png")), dpi=120)
 
 

@@ -1,0 +1,242 @@
+"""Configuration of the SPICE environments and what it builds.
+
+``EnvConfig`` holds every keyword a user passes to ``gymnasium.make`` (GAC²E's
+names); ``build_problem`` turns it into the technology, the (constrained)
+circuit, its ``EnvDefinition``, the action map and the simulator. Both
+``SpiceEnv`` and ``SpiceVectorEnv`` are built by this one function.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from envs.actions import GeometricActions, GridActions
+from envs.constraints import apply_constraints
+from envs.pools import resolve_pool
+from envs.problem import FIGURE_SETS, EnvDefinition, build_definition, restrict_to_specs
+from sim.circuit import load_circuit
+from sim.errors import UserInputError
+from sim.pool import SimulationPool
+from sim.simulator import Simulator
+from sim.specs import FeasibleSpecs, load_feasible
+from sim.store import SimulationStore
+from sim.technology import load_technology
+
+VARIANTS = ("v0", "v1", "autockt")
+DEFAULT_MAX_STEPS = 200  # GAC²E's default episode length
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """Keyword arguments of the SPICE environments.
+
+    circuit/tech: a built-in name or a YAML path; variant: ``"v0"``
+    (electrical), ``"v1"`` (geometric) or ``"autockt"`` (discrete steps);
+    target: fixed target ``{spec: value}`` (SI units); random_target: draw a
+    feasible target per episode (default: when no target is given);
+    noisy_target: multiply the fixed target by ``1 + 1 % N(0, 1)`` per episode;
+    design_constraints: see ``envs.constraints``; max_steps: truncation;
+    corner: process corner (technology default if None); data_log_path: JSON
+    lines, one per reset and step; params_log_path: JSON lines of designs whose
+    simulation failed (for replay with ``python -m sim run --params``);
+    figures: ``"all"`` (GAC²E's full figure set) or ``"specs"`` (only the
+    analyses the spec figures need: faster); feasible_specs: a
+    ``python -m sim specs --out`` JSON (default: the circuit's stored one);
+    n_workers/timeout: the private simulation pool (when none is shared).
+    """
+
+    circuit: str = "op2"
+    tech: str = "generic"
+    variant: str = "v1"
+    target: Mapping[str, float] | None = None
+    random_target: bool | None = None
+    noisy_target: bool = False
+    design_constraints: Mapping[str, Any] | None = None
+    max_steps: int = DEFAULT_MAX_STEPS
+    corner: str | None = None
+    data_log_path: str | None = None
+    params_log_path: str | None = None
+    figures: str = "all"
+    feasible_specs: str | None = None
+    n_workers: int = 1
+    timeout: float = 60.0
+
+
+def make_config(**kwargs: Any) -> EnvConfig:
+    """An ``EnvConfig``; an unknown keyword is a ``UserInputError`` naming it."""
+    known = [f.name for f in dataclasses.fields(EnvConfig)]
+    unknown = sorted(set(kwargs) - set(known))
+    if unknown:
+        raise UserInputError(
+            f"unknown keyword argument(s) {unknown}; the environments take "
+            f"{', '.join(known)}, pool, store"
+        )
+    return EnvConfig(**kwargs)
+
+
+@dataclass
+class Problem:
+    """What ``build_problem`` builds from an ``EnvConfig``."""
+
+    config: EnvConfig
+    simulator: Simulator
+    definition: EnvDefinition
+    actions: Any  # GeometricActions | GridActions | ElectricalActions
+    initial_design: np.ndarray  # [n_params], SI
+    design_low: np.ndarray  # [n_params]
+    design_high: np.ndarray  # [n_params]
+    fixed_target: np.ndarray | None  # [m] float32
+    random_target: bool
+    own_pool: SimulationPool | None = None  # a pool the env must close
+
+    def close(self) -> None:
+        """Close the simulator and any pool started for this env."""
+        self.simulator.close()
+        if self.own_pool is not None:
+            self.own_pool.close()
+            self.own_pool = None
+
+
+def _check_config(config: EnvConfig) -> None:
+    if config.variant not in VARIANTS:
+        raise UserInputError(
+            f"variant {config.variant!r} is unknown; use one of {', '.join(VARIANTS)}"
+        )
+    if isinstance(config.max_steps, bool) or not isinstance(config.max_steps, int):
+        raise UserInputError(f"max_steps must be an integer, got {config.max_steps!r}")
+    if config.max_steps < 1:
+        raise UserInputError(f"max_steps must be >= 1, got {config.max_steps}")
+    if config.figures not in FIGURE_SETS:
+        raise UserInputError(
+            f"figures must be one of {', '.join(FIGURE_SETS)}, got {config.figures!r}"
+        )
+
+
+def _feasible(config: EnvConfig, circuit, tech_name: str) -> FeasibleSpecs | None:
+    if config.feasible_specs is None:
+        return load_feasible(circuit, tech_name)
+    path = Path(config.feasible_specs)
+    try:
+        data = json.loads(path.read_text())
+        return FeasibleSpecs.from_json(data, circuit)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise UserInputError(
+            f"feasible_specs {path}: not a readable feasible-specs JSON ({error})"
+        ) from None
+
+
+def check_target(target: Any, definition: EnvDefinition) -> np.ndarray:
+    """A target dict as ``[m]`` float32 in spec order, or a ``UserInputError``."""
+    names = definition.specs
+    if not isinstance(target, Mapping):
+        raise UserInputError(
+            f"target must be a dict of {list(names)}, got {type(target).__name__}"
+        )
+    unknown = sorted(set(map(str, target)) - set(names))
+    missing = sorted(set(names) - set(target))
+    if unknown or missing:
+        raise UserInputError(
+            f"target must give exactly the specs {list(names)}"
+            + (f"; unknown {unknown}" if unknown else "")
+            + (f"; missing {missing}" if missing else "")
+        )
+    values = []
+    for name in names:
+        value = target[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise UserInputError(f"target {name} must be a number, got {value!r}")
+        if not math.isfinite(float(value)) or float(value) == 0.0:
+            raise UserInputError(f"target {name} must be finite and non-zero")
+        values.append(float(value))
+    return np.asarray(values, np.float32)
+
+
+def _action_map(config: EnvConfig, circuit, tech, constraints: Mapping | None):
+    """The action map and the constrained circuit/bounds for a variant."""
+    if config.variant == "v0":
+        from envs.electrical import ElectricalActions, electrical_parameters
+
+        parameters = electrical_parameters(circuit, tech)
+        constrained = apply_constraints(circuit, parameters, constraints)
+        actions = ElectricalActions(
+            constrained.circuit,
+            tech,
+            constrained.actions,
+            constrained.design_low,
+            constrained.design_high,
+        )
+        return actions, constrained
+    constrained = apply_constraints(circuit, circuit.parameters, constraints)
+    kind = GridActions if config.variant == "autockt" else GeometricActions
+    return kind(constrained.actions), constrained
+
+
+def build_problem(
+    config: EnvConfig,
+    *,
+    pool: SimulationPool | str | None = None,
+    store: SimulationStore | None = None,
+) -> Problem:
+    """Everything an environment needs; raises ``UserInputError`` on bad input.
+
+    ``pool``: a pool to share, ``"shared"`` (``envs.pools``) or None (the
+    simulator starts its own ``n_workers`` on first use).
+    """
+    _check_config(config)
+    tech = load_technology(config.tech)
+    circuit = load_circuit(config.circuit, tech)
+    if config.figures == "specs":
+        circuit = restrict_to_specs(circuit)
+    actions, constrained = _action_map(config, circuit, tech, config.design_constraints)
+    circuit = constrained.circuit
+    pool_object, owns_pool = resolve_pool(pool, config.n_workers, config.timeout)
+    try:
+        simulator = Simulator(
+            circuit,
+            tech,
+            config.corner,
+            n_workers=config.n_workers,
+            timeout=config.timeout,
+            store=store,
+            pool=pool_object,
+        )
+        feasible = _feasible(config, circuit, tech.name)
+        definition = build_definition(
+            circuit, tech.name, simulator.corner, feasible, actions.parameters
+        )
+        fixed = None
+        if config.target is not None:
+            fixed = check_target(config.target, definition)
+        random_target = (
+            (fixed is None)
+            if config.random_target is None
+            else bool(config.random_target)
+        )
+        if not random_target and fixed is None:
+            raise UserInputError("random_target=False needs a target dict")
+    except BaseException:
+        if owns_pool:
+            pool_object.close()
+        raise
+    default = np.asarray([p.default for p in circuit.parameters])
+    initial = np.clip(default, constrained.design_low, constrained.design_high)
+    return Problem(
+        config=config,
+        simulator=simulator,
+        definition=definition,
+        actions=actions,
+        initial_design=initial,
+        design_low=constrained.design_low,
+        design_high=constrained.design_high,
+        fixed_target=fixed,
+        random_target=random_target,
+        own_pool=pool_object if owns_pool else None,
+    )

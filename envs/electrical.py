@@ -1,0 +1,335 @@
+"""v0: electrical actions (gm/Id, fug, branch currents) sized through the
+device gm/Id networks of ``surrogate.device``.
+
+An action in ``[-1, 1]^n`` scales (``envs.definition.scale_action``) onto
+``gmid_<group>`` (1/V, linear), ``fug_<group>`` (Hz, log), branch currents
+``i<k>`` (A, log) and the circuit's geometric pass-through parameters; the
+circuit's procedure (``envs.sizing_procedures``) then asks a ``Sizer`` for
+mirror ratios and for W, L of each device group:
+``DeviceModel.size(gmoverid, fug, i_d, vds, vbs) -> (W, L, Vgs)`` at
+``Vds = VDD / 2``, ``Vbs = 0`` (GAC²E's operating-point assumption; table
+convention: magnitudes for pmos).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+
+from envs import definition as d
+from envs.actions import check_box_actions
+from envs.sizing_procedures import PROCEDURES, ElectricalSpace
+from sim.circuit import Circuit, Parameter
+from sim.errors import UserInputError
+from sim.technology import Technology
+
+# Per technology and polarity: gm/Id (1/V) and fug (Hz) ranges inside which
+# the device networks (models/<tech>/<device>) find W and L within their
+# characterised region at typical currents and lengths (mapped on the trained
+# models; fug falls roughly as 1/L^2; sky130's pfet reaches gm/Id 15 only
+# above the region's 1 nA/um floor). GAC²E's own default gm/Id range: 5-20.
+ELECTRICAL_RANGES = {
+    "generic": {
+        "nmos": {"gmid": (5.0, 20.0), "fug": (5.0e8, 1.0e10)},
+        "pmos": {"gmid": (5.0, 20.0), "fug": (2.0e8, 3.0e9)},
+    },
+    "sky130": {
+        "nmos": {"gmid": (5.0, 20.0), "fug": (3.0e8, 3.0e9)},
+        "pmos": {"gmid": (5.0, 15.0), "fug": (1.0e8, 1.0e9)},
+    },
+}
+DEVICE_NAMES = {
+    "generic": {"nmos": "nmos", "pmos": "pmos"},
+    "sky130": {"nmos": "nfet_01v8", "pmos": "pfet_01v8"},
+}
+
+
+def electrical_space(circuit: Circuit) -> ElectricalSpace:
+    """The v0 space of ``circuit``, or a ``UserInputError`` if it has none."""
+    space = PROCEDURES.get(circuit.name)
+    if space is None:
+        raise UserInputError(
+            f"circuit {circuit.name} has no electrical (v0) sizing procedure; "
+            f"v0 exists for {', '.join(sorted(PROCEDURES))}; use v1"
+        )
+    return space
+
+
+def electrical_parameters(circuit: Circuit, tech: Technology) -> tuple[Parameter, ...]:
+    """The v0 action parameters of ``circuit``: every group's gm/Id, then every
+    group's fug, then the branch currents, then geometric pass-throughs."""
+    space = electrical_space(circuit)
+    i0 = circuit.constants["I0"]
+    ranges = ELECTRICAL_RANGES.get(tech.name, ELECTRICAL_RANGES["generic"])
+    gmid, fug = [], []
+    for group, (polarity, _) in space.groups.items():
+        low, high = ranges[polarity]["gmid"]
+        gmid.append(
+            Parameter(f"gmid_{group}", low, high, (low + high) / 2, "1/V", "real")
+        )
+        low, high = ranges[polarity]["fug"]
+        default = math.sqrt(low * high)
+        fug.append(Parameter(f"fug_{group}", low, high, default, "Hz", "real", "log"))
+    currents = [
+        Parameter(
+            name, low * i0, high * i0, math.sqrt(low * high) * i0, "A", "real", "log"
+        )
+        for name, (low, high) in space.currents.items()
+    ]
+    geometric = [circuit.parameter(name) for name in space.geometric]
+    return tuple(gmid + fug + currents + geometric)
+
+
+def missing_device_models(tech_name: str) -> list[str]:
+    """The ``model.json`` files v0 needs for a technology that do not exist."""
+    from surrogate.device.model_file import model_dir
+
+    names = DEVICE_NAMES.get(tech_name, {})
+    paths = [model_dir(tech_name, device) / "model.json" for device in names.values()]
+    return [str(p) for p in paths if not p.is_file()]
+
+
+def load_device_models(tech: Technology) -> dict:
+    """``{polarity: DeviceModel}`` of a technology (``surrogate.device``), one
+    load (and one compilation of its jitted solver) per process."""
+    from surrogate.device.model_file import models_root
+
+    if tech.name not in DEVICE_NAMES:
+        raise UserInputError(
+            f"no device gm/Id networks for technology {tech.name}: v0 needs "
+            f"{' or '.join(DEVICE_NAMES)} (use v1)"
+        )
+    return _device_models(tech.name, str(models_root()))
+
+
+@functools.cache
+def _device_models(tech_name: str, root: str) -> dict:
+    from surrogate.device.sizing import DeviceModel
+
+    names = DEVICE_NAMES[tech_name]
+    return {
+        polarity: DeviceModel.load(tech_name, device, Path(root))
+        for polarity, device in names.items()
+    }
+
+
+class Sizer:
+    """What a sizing procedure may ask, for a batch of B electrical actions.
+
+    ``s["gmid_dp1"]`` etc.: the action values ``[B]``; ``constant``: a circuit
+    constant; ``mirror``/``clip``: integer multipliers within the circuit's
+    (constrained) bounds; ``size``/``diode``: W, L ``[B]`` (m) of a group for
+    a drain current per multiplier unit ``[B]`` (A) at given terminal voltages
+    (``vgs[group]`` then holds its gate-source voltage); ``unit_current``: the
+    drain current of a sized group at other terminal voltages (forward
+    network), for mirrors whose output sits at another Vds than their input.
+    Voltages are magnitudes for pmos (the device models' convention).
+    """
+
+    xp = np
+
+    def __init__(self, actions: ElectricalActions, values: np.ndarray) -> None:
+        self._actions = actions
+        self._values = dict(zip(actions.scale.names, values.T, strict=True))
+        self._batch = values.shape[0]
+        self.vdd = actions.vdd
+        self.vgs: dict[str, np.ndarray] = {}
+        self._sized: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._issues: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._values[name]
+
+    @property
+    def issues(self) -> np.ndarray:
+        """Per row, why a group's last sizing left the characterised region."""
+        out = np.full(self._batch, "", dtype=object)
+        for reasons in self._issues.values():
+            out = np.where(out == "", reasons, out)
+        return out
+
+    def full(self, value: float) -> np.ndarray:
+        return np.full(self._batch, float(value))
+
+    def constant(self, name: str) -> float:
+        return self._actions.circuit.constants[name]
+
+    def bounds(self, name: str) -> tuple[float, float]:
+        k = self._actions.circuit.parameter_names.index(name)
+        return self._actions.design_low[k], self._actions.design_high[k]
+
+    def clip(self, name: str, value) -> np.ndarray:
+        """``value`` ``[B]`` rounded and clipped to integer parameter ``name``."""
+        low, high = self.bounds(name)
+        return np.clip(np.round(np.asarray(value, np.float64)), low, high)
+
+    def mirror(self, reference: str, **ratios) -> dict[str, np.ndarray]:
+        """Integer multipliers for ``output / reference`` current ratios ``[B]``.
+
+        Tries every allowed value of ``reference``; each output gets the
+        nearest allowed integer for that choice; keeps the reference value with
+        the smallest summed |log ratio error| (ties: the smallest).
+        """
+        low, high = self.bounds(reference)
+        best_error = np.full(self._batch, np.inf)
+        best = {reference: self.full(low), **{k: self.full(1.0) for k in ratios}}
+        for ref in np.arange(low, high + 1.0):
+            error = np.zeros(self._batch)
+            choice = {}
+            for name, ratio in ratios.items():
+                ratio = np.maximum(np.asarray(ratio, np.float64), 1e-12)
+                choice[name] = self.clip(name, ratio * ref)
+                error += np.abs(np.log(choice[name] / ref) - np.log(ratio))
+            better = error < best_error - 1e-12
+            best_error = np.where(better, error, best_error)
+            best[reference] = np.where(better, ref, best[reference])
+            for name in ratios:
+                best[name] = np.where(better, choice[name], best[name])
+        return best
+
+    def _model(self, group: str):
+        polarity = self._actions.space_definition.groups[group][0]
+        return self._actions.models[polarity]
+
+    def _column(self, value) -> np.ndarray:
+        return np.asarray(value, np.float64) * np.ones(self._batch)
+
+    def size(
+        self, group: str, current, vds=None, vbs=0.0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """W, L (m) ``[B]`` of ``group`` at its gm/Id and fug for ``current``
+        per unit, at ``vds`` (default VDD/2, as GAC²E) and ``vbs`` (V).
+
+        Voltages are clipped into the model's characterised range; a request
+        outside it still gets the model's nearest answer, and ``issues``
+        records why, per row.
+        """
+        model = self._model(group)
+        low, high = model.bounds.inputs_min, model.bounds.inputs_max
+        vds = self.vdd / 2 if vds is None else vds
+        result = model.sizing(
+            self[f"gmid_{group}"],
+            self[f"fug_{group}"],
+            self._column(current),
+            np.clip(self._column(vds), low[2], high[2]),
+            np.clip(self._column(vbs), low[3], high[3]),
+        )
+        self._issues[group] = np.where(
+            np.asarray(result.valid, bool),
+            "",
+            np.asarray([f"{group}: {r}" for r in np.ravel(result.reason)], object),
+        )
+        width, length = np.asarray(result.w), np.asarray(result.l)
+        self.vgs[group] = np.asarray(result.vgs, np.float64)
+        self._sized[group] = (width, length)
+        return width, length
+
+    def diode(self, group: str, current, vbs=0.0) -> tuple[np.ndarray, np.ndarray]:
+        """``size`` for a diode-connected device (Vds = Vgs, two passes)."""
+        self.size(group, current, None, vbs)
+        return self.size(group, current, self.vgs[group], vbs)
+
+    def unit_current(self, group: str, vgs, vds, vbs=0.0) -> np.ndarray:
+        """Drain current (A) ``[B]`` per unit of the sized ``group`` at ``vgs``,
+        ``vds``, ``vbs`` (V), from the forward network; a ``vds`` below the
+        characterised range (no headroom left) is recorded in ``issues``."""
+        model = self._model(group)
+        width, length = self._sized[group]
+        low, high = model.forward.x_min, model.forward.x_max
+        vds_min = model.bounds.inputs_min[2]
+        self._issues[f"{group} output"] = np.where(
+            self._column(vds) < vds_min,
+            f"{group}: a mirrored device is left Vds < {vds_min:.2g} V (headroom)",
+            "",
+        ).astype(object)
+        x = np.stack(
+            [
+                np.log10(width),
+                np.log10(length),
+                self._column(vgs),
+                self._column(vds),
+                self._column(vbs),
+            ],
+            axis=1,
+        )
+        y = model.predict_forward(np.clip(x, low, high))
+        return width * 10.0 ** y[:, 2]
+
+
+class ElectricalActions:
+    """v0: ``[-1, 1]^n`` onto gm/Id, fug and currents, sized to W/L/M."""
+
+    variant = "v0"
+
+    def __init__(
+        self,
+        circuit: Circuit,
+        tech: Technology,
+        parameters: Sequence[Parameter],
+        design_low: np.ndarray,
+        design_high: np.ndarray,
+    ) -> None:
+        self.circuit = circuit
+        self.space_definition = electrical_space(circuit)
+        self.parameters = tuple(parameters)
+        self.scale = d.ActionScale.from_parameters(self.parameters)
+        self.space = gym.spaces.Box(-1.0, 1.0, (len(self.parameters),), np.float32)
+        self.design_low, self.design_high = design_low, design_high
+        self.vdd = tech.vdd
+        self.tech = tech
+        self._models: dict | None = None
+        if tech.name not in DEVICE_NAMES:
+            raise UserInputError(
+                f"no device gm/Id networks for technology {tech.name}: v0 needs "
+                f"{' or '.join(DEVICE_NAMES)} (use v1)"
+            )
+        missing = missing_device_models(tech.name)
+        if missing:
+            raise UserInputError(
+                f"v0 needs the device gm/Id networks {', '.join(missing)}; train "
+                "them with `python -m surrogate.fit device --tech ... --device ...`"
+            )
+        self.default = np.asarray([p.default for p in circuit.parameters])
+        self.last_issues = np.zeros(0, dtype=object)  # per row of the last batch
+
+    @property
+    def models(self) -> dict:
+        """``{polarity: DeviceModel}``, loaded on first use (no JAX work before
+        a step: a forking ``AsyncVectorEnv`` builds one env in its parent)."""
+        if self._models is None:
+            self._models = load_device_models(self.tech)
+        return self._models
+
+    def check(self, actions, batch: tuple[int, ...] = ()) -> np.ndarray:
+        return check_box_actions(actions, batch + self.space.shape)
+
+    def initial_state(self, design: np.ndarray) -> np.ndarray:
+        return np.zeros(0, np.int32)
+
+    def electrical(self, actions: np.ndarray) -> dict[str, np.ndarray]:
+        """The electrical values ``{name: [B]}`` of actions ``[B, n]``."""
+        values = d.scale_action(actions, self.scale)
+        return dict(zip(self.scale.names, values.T, strict=True))
+
+    def designs(
+        self, actions: np.ndarray, state: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Designs ``[B, n_params]`` (circuit order; non-finite sizes fall back
+        to the parameter's default) for actions ``[B, n]``."""
+        values = d.scale_action(actions, self.scale)
+        sizer = Sizer(self, values)
+        sized = self.space_definition.procedure(sizer)
+        self.last_issues = sizer.issues
+        for name in self.space_definition.geometric:
+            sized[name] = sizer[name]
+        columns = []
+        for k, name in enumerate(self.circuit.parameter_names):
+            column = np.asarray(sized.get(name, self.default[k]), np.float64)
+            column = np.broadcast_to(column, (values.shape[0],))
+            columns.append(np.where(np.isfinite(column), column, self.default[k]))
+        return np.stack(columns, axis=1), state
