@@ -42,6 +42,43 @@ def load_targets(path: Path, specs: tuple[str, ...]) -> np.ndarray:
     return np.asarray(rows, np.float32)
 
 
+def _evaluate_surrogate_run(args):
+    from train.sizing import TrainedSizer
+
+    sizer = TrainedSizer(args.run, args.workers)
+    try:
+        targets = load_targets(Path(args.targets), sizer.definition.specs)[: args.limit]
+        results = sizer.size(targets, args.max_sims)
+        training = len(sizer.dir.verified())
+    finally:
+        sizer.close()
+    return (
+        np.asarray([r.met for r in results]),
+        np.asarray([r.sims for r in results]),
+        training,
+    )
+
+
+def _evaluate_baseline(args):
+    import json as json_
+
+    from train.loop import config_from_dict
+    from train.problem import load_problem
+    from train.run_dir import RunDir
+    from train.spice_baseline import evaluate_baseline
+
+    directory = RunDir(args.run)
+    config = config_from_dict(directory.read_config())
+    problem = load_problem(config.env, 1, all_figures=config.all_figures)
+    specs = problem.definition.specs
+    problem.close()
+    targets = load_targets(Path(args.targets), specs)[: args.limit]
+    met, sims = evaluate_baseline(args.run, targets, args.max_sims, args.workers)
+    lines = (directory.path / "metrics.jsonl").read_text().splitlines()
+    training = json_.loads(lines[-1])["spice_sims"] if lines else 0
+    return met, sims, training
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m train.eval",
@@ -58,25 +95,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args(argv)
     try:
-        from train.sizing import TrainedSizer
+        from train.run_dir import RunDir
 
-        sizer = TrainedSizer(args.run, args.workers)
-        try:
-            targets = load_targets(Path(args.targets), sizer.definition.specs)
-            if args.limit:
-                targets = targets[: args.limit]
-            results = sizer.size(targets, args.max_sims)
-            training = len(sizer.dir.verified())
-        finally:
-            sizer.close()
+        state = RunDir(args.run).load_checkpoint() or {}
+        if "baseline_policy" in state:
+            met, sims, training = _evaluate_baseline(args)
+        else:
+            met, sims, training = _evaluate_surrogate_run(args)
     except UserInputError as error:
         sys.stderr.write(f"error: {error}\n")
         return 2
-    sims = np.asarray([r.sims for r in results])
-    met = np.asarray([r.met for r in results])
     report = {
         "run": args.run,
-        "targets": len(results),
+        "targets": len(met),
         "max_sims": args.max_sims,
         "success_rate": float(met.mean()),
         "median_sims_per_target": float(np.median(sims)),

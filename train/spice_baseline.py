@@ -151,3 +151,46 @@ def _act(policy, params, obs, key):
 def nnx_pure(params):
     """An ``nnx.State`` as a plain nested dict of arrays (for msgpack)."""
     return params.to_pure_dict()
+
+
+def evaluate_baseline(
+    run: str, targets: np.ndarray, max_sims: int, workers: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out evaluation of a baseline run: the deterministic policy stepped in
+    ngspice from the default design, at most ``max_sims`` steps per target.
+
+    Returns ``met [N]`` and ``sims [N]`` (simulations until met, or max_sims).
+    """
+    from flax import nnx
+
+    from train.loop import config_from_dict
+
+    directory = RunDir(run)
+    config = config_from_dict(directory.read_config())
+    problem = load_problem(config.env, workers, all_figures=config.all_figures)
+    definition = problem.definition
+    graphdef, new_params, _, policy, _ = make_learner(
+        config.ppo, definition.observation_size, len(definition.scale.names)
+    )
+    params = new_params(jax.random.key(0))
+    nnx.replace_by_pure_dict(params, directory.load_checkpoint()["baseline_policy"])
+    names = definition.scale.names
+    default = dict(zip(names, map(float, problem.default_params), strict=True))
+    start = problem.simulator.simulate([default])[0]
+    obs, _, _ = _observe(problem, [start] * len(targets), targets)
+    met = np.zeros(len(targets), bool)
+    sims = np.full(len(targets), max_sims)
+    for step in range(max_sims):
+        active = np.flatnonzero(~met)
+        if not len(active):
+            break
+        mean = np.asarray(policy(params, jnp.asarray(obs[active]))[0])
+        sizing = d.scale_action(np.clip(mean, -1, 1), definition.scale)
+        designs = [dict(zip(names, map(float, row), strict=True)) for row in sizing]
+        records = problem.simulator.simulate(designs)
+        new_obs, _, done = _observe(problem, records, targets[active])
+        obs[active] = new_obs
+        sims[active[done]] = step + 1
+        met[active[done]] = True
+    problem.close()
+    return met, sims
