@@ -1,1 +1,12 @@
-"""Surrogate models (device gm/Id networks, circuit surrogates): not built yet."""
+"""Surrogate models between ``sim`` (ngspice) and the environments.
+
+- ``surrogate.device``: per-technology transistor models for gm/Id sizing —
+  ngspice sweeps stored as lookup tables, flax NNX networks trained on the
+  inverse map ``[gm/Id, log10 fug, Vds, Vbs] -> [log10 Id/W, L, log10 gds/W,
+  Vgs]`` (GAC²E's), and ``DeviceModel.size`` (gm/Id, fug, Id, Vds, Vbs ->
+  W, L, Vgs) used by the electrical (``v0``) action spaces.
+- circuit surrogates (params -> performance): not built yet (issue 6).
+
+Command line: ``python -m surrogate.fit device --tech sky130 --device
+nfet_01v8``; benchmark: ``python -m surrogate.bench_device``.
+"""

@@ -1,0 +1,1 @@
+"""Device gm/Id networks: sweeps, lookup tables, networks and the sizing helper."""

@@ -1,0 +1,96 @@
+"""Where device models live and how their ``model.json`` is read and written.
+
+A model directory ``models/<tech>/<device>/`` holds (see README.md beside this
+file): ``model.json``, ``weights.npz`` (inverse network), ``scale.X`` and
+``scale.Y`` (its scikit-learn MinMaxScalers, joblib), ``forward.npz`` (forward
+network), and optionally ``sweep.npz`` (the reference-width lookup table).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sim.errors import UserInputError
+from surrogate.device.mlp import Layers, load_layers
+
+MODEL_FORMAT = "jaxsizer-device-model/1"
+REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
+
+
+def models_root() -> Path:
+    """``$JAXSIZER_MODELS`` if set, else the repository's ``models/``."""
+    env = os.environ.get("JAXSIZER_MODELS")
+    return Path(env) if env else REPO_MODELS
+
+
+def model_dir(tech: str, device: str, root: Path | None = None) -> Path:
+    return (root or models_root()) / tech / device
+
+
+def sweep_cache_dir() -> Path:
+    """``$JAXSIZER_CACHE/sweeps`` or ``~/.cache/jaxsizer/sweeps``."""
+    base = os.environ.get("JAXSIZER_CACHE")
+    root = Path(base) if base else Path.home() / ".cache" / "jaxsizer"
+    return root / "sweeps"
+
+
+@dataclass(frozen=True)
+class Network:
+    """One MLP with its MinMax scaling: raw inputs -> raw outputs."""
+
+    layers: Layers
+    x_min: np.ndarray
+    x_max: np.ndarray
+    y_min: np.ndarray
+    y_max: np.ndarray
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+
+def network_entry(
+    file: str, layers: list[int], x_scaler, y_scaler, inputs, outputs, **extra
+) -> dict:
+    """The ``model.json`` description of one network."""
+    return {
+        "file": file,
+        "layers": layers,
+        "activation": "silu",
+        "inputs": list(inputs),
+        "outputs": list(outputs),
+        "x_min": x_scaler.data_min_.tolist(),
+        "x_max": x_scaler.data_max_.tolist(),
+        "y_min": y_scaler.data_min_.tolist(),
+        "y_max": y_scaler.data_max_.tolist(),
+        **extra,
+    }
+
+
+def read_model_json(directory: Path) -> dict:
+    path = directory / "model.json"
+    if not path.is_file():
+        raise UserInputError(
+            f"no device model at {directory}; train one with "
+            f"`python -m surrogate.fit device --tech {directory.parent.name} "
+            f"--device {directory.name}`"
+        )
+    meta = json.loads(path.read_text())
+    if meta.get("format") != MODEL_FORMAT:
+        raise UserInputError(f"{path}: unsupported format {meta.get('format')!r}")
+    return meta
+
+
+def load_network(directory: Path, entry: dict) -> Network:
+    return Network(
+        layers=load_layers(directory / entry["file"]),
+        x_min=np.asarray(entry["x_min"], np.float64),
+        x_max=np.asarray(entry["x_max"], np.float64),
+        y_min=np.asarray(entry["y_min"], np.float64),
+        y_max=np.asarray(entry["y_max"], np.float64),
+        inputs=tuple(entry["inputs"]),
+        outputs=tuple(entry["outputs"]),
+    )

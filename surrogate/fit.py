@@ -1,0 +1,173 @@
+"""Command line: ``python -m surrogate.fit device|circuit ...``.
+
+``device`` sweeps a transistor in ngspice (or reuses the cached sweeps), trains
+its gm/Id networks, evaluates them on held-out sweep points and writes
+``models/<tech>/<device>/``. ``circuit`` is reserved for circuit surrogates.
+Bad input gives one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from sim.errors import UserInputError
+from sim.pool import SimulatorUnavailable
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"error: {message} (see --help)\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m surrogate.fit", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    device = sub.add_parser("device", help="fit a device gm/Id model")
+    device.add_argument("--tech", required=True, help="sky130 or generic")
+    device.add_argument(
+        "--device", required=True, help="nfet_01v8/pfet_01v8 (sky130), nmos/pmos"
+    )
+    device.add_argument("--corner", default="tt", help="process corner (default tt)")
+    device.add_argument(
+        "--temperature", type=float, default=27.0, help="degrees C (default 27)"
+    )
+    device.add_argument(
+        "--workers", type=_positive_int, default=2, help="ngspice processes"
+    )
+    device.add_argument(
+        "--resweep", action="store_true", help="simulate even if sweeps are cached"
+    )
+    device.add_argument(
+        "--inverse-epochs", type=_positive_int, default=400, help="max epochs"
+    )
+    device.add_argument(
+        "--forward-epochs", type=_positive_int, default=200, help="max epochs"
+    )
+    device.add_argument("--seed", type=int, default=0, help="training seed")
+    device.add_argument(
+        "--out", type=Path, default=None, help="models root (default: models/)"
+    )
+    device.add_argument("--report", type=Path, help="write the report JSON here")
+    device.add_argument("--quiet", action="store_true", help="no progress bars")
+    circuit = sub.add_parser("circuit", help="fit a circuit surrogate (not yet)")
+    circuit.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def format_report(report: dict) -> str:
+    """The accuracy table: network vs interpolation (vs the sizing helper)."""
+    rows = [
+        f"{report['tech']} {report['device']}: held-out points "
+        f"{report['held_out_points']}, fit {report['fit_seconds']:.0f} s "
+        f"(sweeps {report['sweep_seconds']:.0f} s, inverse "
+        f"{report['train_seconds']['inverse']:.0f} s, forward "
+        f"{report['train_seconds']['forward']:.0f} s)",
+        f"{'output':<18}{'network med/p95':>22}{'interp. med/p95':>22}"
+        f"{'helper med/p95':>22}",
+    ]
+    units = {
+        "log10(idoverw)": (1, "dec"),
+        "l": (100, "%"),
+        "log10(gdsoverw)": (1, "dec"),
+        "vgs": (1000, "mV"),
+    }
+    for name, (scale, unit) in units.items():
+        cells = []
+        for source in ("network", "baseline", "helper"):
+            s = report[source][name]
+            cells.append(f"{s['median'] * scale:.3g} / {s['p95'] * scale:.3g} {unit}")
+        rows.append(f"{name:<18}" + "".join(f"{c:>22}" for c in cells))
+    strong = report.get("above_weak_inversion")
+    if strong:
+        net, base = strong["network"], strong["baseline"]
+        rows.append(
+            f"Id/W >= {strong['idoverw_min']:g} A/m ({strong['fraction']:.0%} of "
+            "points), median network | interpolation: "
+            + ", ".join(
+                f"{name} {net[name]['median'] * scale:.3g} | "
+                f"{base[name]['median'] * scale:.3g} {unit}"
+                for name, (scale, unit) in units.items()
+            )
+        )
+    rows.append(
+        f"interpolation covers {report['baseline_coverage']:.1%} of held-out "
+        f"points; the helper accepts {report['helper_valid_fraction']:.1%}"
+    )
+    return "\n".join(rows)
+
+
+def _device(args: argparse.Namespace) -> int:
+    from sim.technology import load_technology
+    from surrogate.device.sweep import polarity_of
+
+    polarity_of(load_technology(args.tech), args.device)  # before the heavy imports
+    from surrogate.device.fit_device import DeviceFitConfig, fit_device_model
+    from surrogate.device.network import TrainConfig
+
+    defaults = DeviceFitConfig(args.tech, args.device)
+    config = DeviceFitConfig(
+        tech=args.tech,
+        device=args.device,
+        corner=args.corner,
+        temperature=args.temperature,
+        workers=args.workers,
+        resweep=args.resweep,
+        progress=not args.quiet,
+        root=args.out,
+        inverse=TrainConfig(
+            **{
+                **defaults.inverse.__dict__,
+                "max_epochs": args.inverse_epochs,
+                "seed": args.seed,
+            }
+        ),
+        forward=TrainConfig(
+            **{
+                **defaults.forward.__dict__,
+                "max_epochs": args.forward_epochs,
+                "seed": args.seed,
+            }
+        ),
+    )
+    report = fit_device_model(config)
+    print(format_report(report))
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(json.dumps(report, indent=1))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "circuit":
+        sys.stderr.write(
+            "error: `surrogate.fit circuit` is not implemented yet (issue 6)\n"
+        )
+        return EXIT_USAGE
+    try:
+        return _device(args)
+    except UserInputError as error:
+        sys.stderr.write(f"error: {error}\n")
+        return EXIT_USAGE
+    except SimulatorUnavailable as error:
+        sys.stderr.write(f"error: {error}\n")
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
