@@ -2,7 +2,8 @@
 
 ``device`` sweeps a transistor in ngspice (or reuses the cached sweeps), trains
 its gm/Id networks, evaluates them on held-out sweep points and writes
-``models/<tech>/<device>/``. ``circuit`` is reserved for circuit surrogates.
+``models/<tech>/<device>/``. ``circuit`` fits a circuit surrogate
+(``surrogate.circuit``).
 Bad input gives one line on stderr and exit code 2.
 """
 
@@ -64,8 +65,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     device.add_argument("--report", type=Path, help="write the report JSON here")
     device.add_argument("--quiet", action="store_true", help="no progress bars")
-    circuit = sub.add_parser("circuit", help="fit a circuit surrogate (not yet)")
-    circuit.add_argument("rest", nargs=argparse.REMAINDER)
+    circuit = sub.add_parser("circuit", help="fit a circuit surrogate")
+    circuit.add_argument("--circuit", default="op2", help="built-in name or path")
+    circuit.add_argument("--tech", default="sky130", help="generic, sky130 or a YAML")
+    circuit.add_argument(
+        "--samples",
+        type=_positive_int,
+        default=3000,
+        help="Sobol designs to simulate (stored ones are reused)",
+    )
+    circuit.add_argument("--seed", type=int, default=0)
+    circuit.add_argument("--workers", type=_positive_int, default=None)
+    circuit.add_argument("--hidden", type=_positive_int, default=256)
+    circuit.add_argument("--members", type=_positive_int, default=5)
+    circuit.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="directory (default: models/<tech>/<circuit>/)",
+    )
+    circuit.add_argument("--report", type=Path, help="write the report JSON here")
     return parser
 
 
@@ -152,15 +171,25 @@ def _device(args: argparse.Namespace) -> int:
     return 0
 
 
+def _circuit(args: argparse.Namespace) -> int:
+    from surrogate.circuit.fit_circuit import fit_circuit, print_summary, write_report
+    from surrogate.circuit.train import FitConfig
+
+    config = FitConfig(hidden=args.hidden, members=args.members, seed=args.seed)
+    summary = fit_circuit(
+        args.circuit, args.tech, args.samples, args.seed, args.workers, args.out, config
+    )
+    print_summary(summary)
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        write_report(summary, args.report)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "circuit":
-        sys.stderr.write(
-            "error: `surrogate.fit circuit` is not implemented yet (issue 6)\n"
-        )
-        return EXIT_USAGE
     try:
-        return _device(args)
+        return _circuit(args) if args.command == "circuit" else _device(args)
     except UserInputError as error:
         sys.stderr.write(f"error: {error}\n")
         return EXIT_USAGE
