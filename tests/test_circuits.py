@@ -13,17 +13,16 @@ from sim.sampling import random_designs
 from sim.simulator import Simulator
 from sim.technology import load_technology
 
-COMBINATIONS = [
-    ("op1", "generic"),
-    ("op1", "sky130"),
-    ("op2", "generic"),
-    ("op2", "sky130"),
-    ("twostage", "generic"),
+OPAMPS = ["op1", "op2", "op3", "op4", "op5", "op6", "op8", "op9", "opamp3"]
+COMBINATIONS = [(c, t) for c in OPAMPS for t in ("generic", "sky130")] + [
+    ("twostage", "generic")
 ]
+NONCONDUCTING = {"op6": {"MPC1"}}  # MOS capacitors carry no drain current
 
 
 @pytest.mark.parametrize(("circuit", "tech"), COMBINATIONS)
 def test_default_design_is_a_working_amplifier(circuit, tech, pool, store):
+    """Every figure of the op-amp's default design is finite and sensible."""
     simulator = Simulator(circuit, tech, pool=pool, store=store)
     result = simulator.simulate_one()
     assert result.ok, result.message
@@ -34,10 +33,35 @@ def test_default_design_is_a_working_amplifier(circuit, tech, pool, store):
     assert math.isfinite(figures["ugbw"]) and figures["ugbw"] > 0
     assert figures["power"] > 0
     assert 0 < figures["v_out"] < vdd
+    for name in ("sr_r", "sr_f", "vn_1kHz", "cmrr", "psrr_p", "A", "voff_stat"):
+        assert math.isfinite(figures[name]) and figures[name] > 0, name
+    assert 0 <= figures["v_ol"] < figures["v_oh"] <= vdd * 1.001
+    assert figures["i_out_min"] < 0 < figures["i_out_max"]
+    assert abs(figures["voff_sys"]) < 0.05  # V
     assert simulator.circuit.devices
-    for device in simulator.circuit.devices:
+    for device in set(simulator.circuit.devices) - NONCONDUCTING.get(circuit, set()):
         gm_id = figures[f"{device}:gmoverid"]
         assert math.isfinite(gm_id) and gm_id > 0, device
+
+
+@pytest.mark.parametrize("tech", ["generic", "sky130"])
+def test_inverter_chain_switching_voltages(tech, pool, store):
+    simulator = Simulator("nand4", tech, pool=pool, store=store)
+    result = simulator.simulate_one()
+    assert result.ok, result.message
+    vdd = simulator.technology.vdd
+    for k in range(4):
+        assert 0 < result.performance[f"vs{k}"] < vdd
+
+
+@pytest.mark.parametrize("tech", ["generic", "sky130"])
+def test_schmitt_trigger_hysteresis_and_delays(tech, pool, store):
+    simulator = Simulator("st1", tech, pool=pool, store=store)
+    result = simulator.simulate_one()
+    assert result.ok, result.message
+    f = result.performance
+    assert 0 < f["v_il"] < f["v_ih"] < simulator.technology.vdd
+    assert f["t_phl"] > 0 and f["t_plh"] > 0
 
 
 @pytest.mark.parametrize(("circuit", "tech"), COMBINATIONS)
