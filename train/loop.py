@@ -310,7 +310,9 @@ class SurrogateLoop:
         self.best_success = float(state["best_success"])
         self.stale = int(state["stale"])
         self.refit()
-        template = self.init(jax.random.key(self.config.seed), self.env_params())
+        template = jax.eval_shape(
+            self.init, jax.random.key(self.config.seed), self.env_params()
+        )
         leaves = [state["runner"][str(i)] for i in range(len(state["runner"]))]
         self.runner = _restore_leaves(template, leaves)
 

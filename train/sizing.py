@@ -71,7 +71,8 @@ class TrainedSizer:
             len(self.definition.scale.names),
         )
         state = self.dir.load_checkpoint()
-        template = init(jax.random.key(0), self.env_params)
+        # only the structure and dtypes are needed: no need to run the envs
+        template = jax.eval_shape(init, jax.random.key(0), self.env_params)
         leaves = [state["runner"][str(i)] for i in range(len(state["runner"]))]
         self.policy = _restore_leaves(template, leaves).params
         self.propose = make_proposer(self.env, graphdef, self.config.walk_steps)
