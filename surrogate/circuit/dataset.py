@@ -6,6 +6,12 @@ parameter on its own scale, integers and grids snapped), simulated through
 and turned into arrays in *model units*:
 ``log10(|x|)`` for figures spanning decades (their sign is fixed per figure
 and kept aside), the value itself for dB, degrees, volts.
+
+The ``definition`` arguments are any object with ``scale`` (a
+``sim.parameter_space.ActionScale``), ``figures``, ``op_names``,
+``figure_log`` and ``op_log`` — in practice ``envs.problem.EnvDefinition``,
+which this module does not import (the data flow runs sim -> surrogate ->
+envs).
 """
 
 from __future__ import annotations
@@ -17,8 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import qmc
 
-from envs.definition import ActionScale, scale_action
-from envs.problem import EnvDefinition
+from sim.parameter_space import ActionScale, scale_action
 
 # A design counts as valid when it simulated and its op-amp figures exist.
 REQUIRED_FINITE = ("a_0", "ugbw", "pm")
@@ -67,11 +72,11 @@ class CircuitDataset:
     sign: np.ndarray
 
 
-def output_names(definition: EnvDefinition) -> tuple[str, ...]:
+def output_names(definition) -> tuple[str, ...]:
     return definition.figures + definition.op_names
 
 
-def output_log_mask(definition: EnvDefinition) -> np.ndarray:
+def output_log_mask(definition) -> np.ndarray:
     return np.concatenate([definition.figure_log, definition.op_log])
 
 
@@ -82,7 +87,7 @@ def to_model_units(raw: np.ndarray, log_mask: np.ndarray) -> np.ndarray:
     return np.where(log_mask, logged, raw)
 
 
-def build_dataset(definition: EnvDefinition, evaluations: Sequence) -> CircuitDataset:
+def build_dataset(definition, evaluations: Sequence) -> CircuitDataset:
     """Arrays from ``sim.simulator.Evaluation``s (any status)."""
     names = output_names(definition)
     log_mask = output_log_mask(definition)
@@ -116,7 +121,7 @@ def build_dataset(definition: EnvDefinition, evaluations: Sequence) -> CircuitDa
     )
 
 
-def designs_from_actions(definition: EnvDefinition, actions: np.ndarray) -> list[dict]:
+def designs_from_actions(definition, actions: np.ndarray) -> list[dict]:
     """Designs (parameter dicts) for actions [N, n] in [-1, 1]."""
     params = scale_action(actions, definition.scale)
     return [
@@ -125,9 +130,7 @@ def designs_from_actions(definition: EnvDefinition, actions: np.ndarray) -> list
     ]
 
 
-def build_dataset_from_records(
-    definition: EnvDefinition, records: Sequence[dict]
-) -> CircuitDataset:
+def build_dataset_from_records(definition, records: Sequence[dict]) -> CircuitDataset:
     """``build_dataset`` from stored records ``{params, performance, status}``."""
 
     class _Record:
