@@ -7,7 +7,6 @@ simulated in ngspice (`ngspice -b`, as in tests/test_measures.py).
 from __future__ import annotations
 
 import math
-import subprocess
 from collections.abc import Sequence
 from itertools import count
 from pathlib import Path
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 
 from sim import measures
+from tests.test_measures import run_ngspice
 
 BOLTZMANN = 1.380649e-23  # J/K
 T_27C = 300.15  # K
@@ -211,17 +211,7 @@ wrdata {data} {" ".join(vectors)}
 .endc
 .end
 """
-    deck_path = tmp_path / f"run{run}.cir"
-    deck_path.write_text(deck)
-    done = subprocess.run(
-        ["ngspice", "-b", str(deck_path)],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    messages = done.stdout + done.stderr
-    assert "error" not in messages.lower(), messages
+    run_ngspice(tmp_path / f"run{run}.cir", deck)
     table = np.loadtxt(data, skiprows=1, dtype=np.float64, ndmin=2)
     width = (table.shape[1] - 1) // len(vectors)  # 2 for complex vectors
     assert table.shape[1] == 1 + width * len(vectors)
