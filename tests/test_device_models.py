@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from sim.technology import load_technology
+from surrogate.device.branches import branch_separation
 from surrogate.device.closed_loop import run_closed_loop, sample_requests
 from surrogate.device.dataset import (
     INVERSE_REGION,
@@ -19,6 +20,8 @@ from surrogate.device.dataset import (
     inverse_arrays,
     region_mask,
 )
+from surrogate.device.mixture import mixture_point, split_mixture
+from surrogate.device.mlp import mlp_apply
 from surrogate.device.model_file import model_dir
 from surrogate.device.network import TRACES, TrainConfig, train_mlp
 from surrogate.device.sizing import DeviceModel, OutOfRegionError
@@ -95,16 +98,19 @@ def test_shipped_model_loads_and_predicts_in_range(tech_name, device):
         np.asarray(meta["inverse"]["y_min"]),
         np.asarray(meta["inverse"]["y_max"]),
     )
+    y_lo[1], y_hi[1] = 10 ** y_lo[1], 10 ** y_hi[1]  # the network learns log10(L)
     margin = 0.05 * (y_hi - y_lo)
-    inside = np.all((y >= y_lo - margin) & (y <= y_hi + margin), axis=1)
-    # sky130's pfet reaches some (gm/Id, fug) at two (L, Vgs): there the
-    # inverse network averages the branches (even a negative L); the helper
-    # below, which checks its answer, does not.
-    assert inside.mean() >= 0.97
+    # The mixture head answers with one of the branches, never their average.
+    assert np.all((y >= y_lo - margin) & (y <= y_hi + margin))
     err = errors(y, y_true[pick])
-    assert np.median(err["log10(idoverw)"]) < 0.02
-    assert np.median(err["l"]) < 0.05
-    assert np.median(err["vgs"]) < 0.01
+    assert np.median(err["log10(idoverw)"]) < 0.01
+    assert np.median(err["l"]) < 0.02
+    assert np.median(err["vgs"]) < 0.005
+    means, weights = model.inverse_components(x[pick])
+    assert means.shape == (256, weights.shape[1], 4)
+    assert np.allclose(weights.sum(axis=1), 1.0, atol=1e-5)
+    assert np.all(np.diff(weights, axis=1) <= 1e-7)  # most probable first
+    assert np.allclose(means[:, 0], y)
     i_d = 10 ** y_true[pick, 0] * model.reference_width
     xs = x[pick]
     sized = model.sizing(xs[:, 0], 10 ** xs[:, 1], i_d, xs[:, 2], xs[:, 3])
@@ -115,6 +121,58 @@ def test_shipped_model_loads_and_predicts_in_range(tech_name, device):
     )
     for name in ("weights.npz", "forward.npz"):
         assert (directory / name).stat().st_size < 400_000
+
+
+def test_pfet_mixture_head_holds_both_branches():
+    """sky130's pfet reaches some (gm/Id, fug) at two lengths far apart: one of
+    the inverse network's components lands on the true branch."""
+    model = DeviceModel.load("sky130", "pfet_01v8")
+    table = SweepTable.load(model_dir("sky130", "pfet_01v8") / "sweep.npz")
+    columns = table.columns()
+    mask = region_mask(columns, INVERSE_REGION)
+    x, y_true = inverse_arrays(columns, mask)
+    multi = np.flatnonzero(branch_separation(table, mask) > np.log10(1.5))
+    assert len(multi) > 0.1 * len(x)  # the ambiguity is real and common
+    pick = np.random.default_rng(1).choice(multi, 400, replace=False)
+    means, weights = model.inverse_components(x[pick])
+    l_error = np.abs(means[:, :, 1] / y_true[pick, 1:2] - 1)  # [400, K]
+    best = np.min(l_error, axis=1)
+    assert np.median(best) < 0.05
+    # The most probable component alone is right on only some of them.
+    assert np.median(best) < 0.5 * np.median(l_error[:, 0])
+    # ... and often the second branch is given real probability too.
+    assert np.mean(weights[:, 1] > 0.1) > 0.2
+
+
+def test_mixture_training_picks_a_branch_not_the_average():
+    """y = +-sqrt(x): MSE would answer 0; the mixture answers one branch."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.2, 1.0, size=(4000, 1)).astype(np.float32)
+    sign = np.where(rng.uniform(size=(4000, 1)) < 0.7, 1.0, -1.0)
+    y = (0.5 + 0.45 * sign * np.sqrt(x)).astype(np.float32)
+    result = train_mlp(
+        x,
+        y,
+        TrainConfig(
+            hidden=(32, 32),
+            batch_size=256,
+            max_epochs=60,
+            patience=60,
+            mixture_components=2,
+            clip_norm=1.0,
+        ),
+        progress=False,
+    )
+    probe = np.linspace(0.4, 0.9, 6, dtype=np.float32)[:, None]
+    raw = mlp_apply(result.layers, probe)
+    upper = 0.5 + 0.45 * np.sqrt(probe[:, 0])
+    point = np.asarray(mixture_point(raw, 2, 1))[:, 0]
+    # The branch average (what MSE learns) is >= 0.17 away from both branches.
+    assert np.max(np.abs(point - upper)) < 0.03  # the more probable branch
+    _, means, _ = split_mixture(raw, 2, 1)
+    lower = 1.0 - upper
+    gap = np.min(np.abs(np.asarray(means)[:, :, 0] - lower[:, None]), axis=1)
+    assert np.max(gap) < 0.05  # the other component holds the other branch
 
 
 def _small_held_out(tech_name: str, device: str, model: DeviceModel) -> SweepGrid:

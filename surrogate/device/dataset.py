@@ -2,6 +2,9 @@
 
 Inverse map (GAC²E's): ``[gmoverid, log10(fug), vds, vbs] ->
 [log10(idoverw), l, log10(gdsoverw), vgs]`` at the reference width.
+The inverse network learns ``INVERSE_TARGETS`` (L as log10(L), so its error
+is relative across the 20x range of lengths) and answers in
+``INVERSE_OUTPUTS``.
 Forward map (used to polish and check a sizing): ``[log10(w), log10(l), vgs,
 vds, vbs] -> [gmoverid, log10(fug), log10(idoverw), log10(gdsoverw)]``.
 Units: 1/V, Hz, V, A/m, m, S/m.
@@ -15,6 +18,7 @@ import numpy as np
 
 INVERSE_INPUTS = ("gmoverid", "log10(fug)", "vds", "vbs")
 INVERSE_OUTPUTS = ("log10(idoverw)", "l", "log10(gdsoverw)", "vgs")
+INVERSE_TARGETS = ("log10(idoverw)", "log10(l)", "log10(gdsoverw)", "vgs")
 FORWARD_INPUTS = ("log10(w)", "log10(l)", "vgs", "vds", "vbs")
 FORWARD_OUTPUTS = ("gmoverid", "log10(fug)", "log10(idoverw)", "log10(gdsoverw)")
 
@@ -63,6 +67,13 @@ def inverse_arrays(
         [np.log10(c["idoverw"]), c["l"], np.log10(c["gdsoverw"]), c["vgs"]], axis=1
     )
     return x, y
+
+
+def inverse_targets(y: np.ndarray) -> np.ndarray:
+    """``INVERSE_OUTPUTS`` [n, 4] -> ``INVERSE_TARGETS`` [n, 4] (L -> log10 L)."""
+    out = np.array(y, np.float64)
+    out[:, 1] = np.log10(out[:, 1])
+    return out
 
 
 def forward_arrays(

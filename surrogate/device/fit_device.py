@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from sim.pool import SimulationPool
 from sim.technology import Technology, load_technology
 from surrogate.device.baseline import PlaneInterpolator
+from surrogate.device.branches import branch_separation
 from surrogate.device.dataset import (
     FORWARD_INPUTS,
     FORWARD_OUTPUTS,
@@ -32,11 +33,14 @@ from surrogate.device.dataset import (
     INVERSE_INPUTS,
     INVERSE_OUTPUTS,
     INVERSE_REGION,
+    INVERSE_TARGETS,
     errors,
     forward_arrays,
     inverse_arrays,
+    inverse_targets,
     region_mask,
 )
+from surrogate.device.mixture import SCALE_FLOOR
 from surrogate.device.mlp import layer_sizes, save_layers
 from surrogate.device.model_file import (
     MODEL_FORMAT,
@@ -57,6 +61,7 @@ from surrogate.device.sweep import (
 from surrogate.device.table import SweepTable
 
 STRONG_IDOVERW = -1.0  # log10 A/m: the accuracy split reported separately
+MULTI_BRANCH = float(np.log10(1.5))  # decades of L between branches: "ambiguous"
 SHIP_TABLE_LIMIT = 3_000_000  # bytes: a larger sweep.npz stays in the cache
 REFERENCE_WIDTH = {"sky130": 5e-6, "generic": 5e-6}
 WIDTHS = {
@@ -81,7 +86,13 @@ class DeviceFitConfig:
     progress: bool = True
     root: Path | None = None
     inverse: TrainConfig = field(
-        default_factory=lambda: TrainConfig(batch_size=512, max_epochs=400, patience=40)
+        default_factory=lambda: TrainConfig(
+            batch_size=512,
+            max_epochs=400,
+            patience=100,  # the likelihood's validation loss is noisy
+            mixture_components=3,
+            clip_norm=1.0,
+        )
     )
     forward: TrainConfig = field(
         default_factory=lambda: TrainConfig(
@@ -138,9 +149,13 @@ def cached_sweep(
     return table, path, False
 
 
-def _summary(err: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+def _summary(err: dict[str, np.ndarray]) -> dict[str, dict[str, float | None]]:
+    """Median and 95th percentile of each error array (None if it is empty)."""
     return {
-        k: {"median": float(np.median(v)), "p95": float(np.percentile(v, 95))}
+        k: {
+            "median": float(np.median(v)) if len(v) else None,
+            "p95": float(np.percentile(v, 95)) if len(v) else None,
+        }
         for k, v in err.items()
     }
 
@@ -176,7 +191,8 @@ def fit_device_model(config: DeviceFitConfig) -> dict:
 
     # -- datasets ----------------------------------------------------------------
     ref_cols = tables["reference"].columns()
-    x_inv, y_inv = inverse_arrays(ref_cols, region_mask(ref_cols, INVERSE_REGION))
+    x_inv, y_public = inverse_arrays(ref_cols, region_mask(ref_cols, INVERSE_REGION))
+    y_inv = inverse_targets(y_public)
     forward_parts = [
         forward_arrays(c, region_mask(c, FORWARD_REGION))
         for c in (ref_cols, tables["widths"].columns())
@@ -184,7 +200,9 @@ def fit_device_model(config: DeviceFitConfig) -> dict:
     x_fwd = np.concatenate([p[0] for p in forward_parts])
     y_fwd = np.concatenate([p[1] for p in forward_parts])
     test_cols = tables["held_out"].columns()
-    x_test, y_test = inverse_arrays(test_cols, region_mask(test_cols, INVERSE_REGION))
+    test_mask = region_mask(test_cols, INVERSE_REGION)
+    x_test, y_test = inverse_arrays(test_cols, test_mask)
+    separation = branch_separation(tables["held_out"], test_mask)
 
     # -- training ----------------------------------------------------------------
     sx, sy = _fit_scaler(x_inv), _fit_scaler(y_inv)
@@ -242,9 +260,11 @@ def fit_device_model(config: DeviceFitConfig) -> dict:
             sx,
             sy,
             INVERSE_INPUTS,
-            INVERSE_OUTPUTS,
+            INVERSE_TARGETS,
             scalers=["scale.X", "scale.Y"],
             width=w_ref,
+            returns=list(INVERSE_OUTPUTS),
+            **_head_entry(config.inverse.mixture_components),
         ),
         "forward": network_entry(
             "forward.npz",
@@ -297,7 +317,7 @@ def fit_device_model(config: DeviceFitConfig) -> dict:
     from surrogate.device.sizing import DeviceModel
 
     model = DeviceModel(out, meta)
-    report = evaluate(model, tables["reference"], x_test, y_test, test_cols)
+    report = evaluate(model, tables["reference"], x_test, y_test, separation)
     report.update(
         {
             "tech": tech.name,
@@ -326,6 +346,7 @@ def fit_device_model(config: DeviceFitConfig) -> dict:
         "baseline_coverage",
         "helper_valid_fraction",
         "held_out_points",
+        "branches",
     )
     meta["accuracy"] = {k: report[k] for k in accuracy_keys}
     meta["fit_seconds"] = report["fit_seconds"]
@@ -335,11 +356,40 @@ def fit_device_model(config: DeviceFitConfig) -> dict:
     return report
 
 
+def _head_entry(n_components: int) -> dict:
+    """The ``model.json`` keys describing the inverse network's head."""
+    if not n_components:
+        return {}
+    return {
+        "head": {
+            "type": "mixture",
+            "components": n_components,
+            "layout": "[logits K | means K*D | softplus scale params K*D]",
+            "scale_floor": SCALE_FLOOR,
+            "point": "mean of the component with the largest logit",
+        }
+    }
+
+
 def evaluate(
-    model, reference: SweepTable, x_test: np.ndarray, y_test: np.ndarray, test_cols
+    model,
+    reference: SweepTable,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    separation: np.ndarray,
 ) -> dict:
-    """Held-out errors of the network, the table baseline and the helper."""
+    """Held-out errors of the network, the table baseline and the helper.
+
+    ``separation`` [n] (decades of L, ``branch_separation``) splits the points
+    whose (gm/Id, fug) is also reached at a length ``MULTI_BRANCH`` away.
+    """
     net = errors(model.predict_inverse(x_test), y_test)
+    components, _ = model.inverse_components(x_test)
+    any_branch = np.min(
+        [errors(components[:, k], y_test)["l"] for k in range(components.shape[1])],
+        axis=0,
+    )
+    multi = separation > MULTI_BRANCH
     baseline = PlaneInterpolator(reference, INVERSE_REGION)(x_test)
     covered = np.all(np.isfinite(baseline), axis=1)
     base = errors(baseline[covered], y_test[covered])
@@ -362,6 +412,13 @@ def evaluate(
     # Below ~0.1 A/m (100 nA/um) gm/Id is nearly flat, so (gm/Id, fug) hardly
     # determine L and Vgs: most of the p95 tail lives there.
     strong = y_test[:, 0] >= STRONG_IDOVERW
+    branches = {
+        "separation_decades": MULTI_BRANCH,
+        "multi_fraction": float(multi.mean()),
+        "network_single": _summary({k: v[~multi] for k, v in net.items()}),
+        "network_multi": _summary({k: v[multi] for k, v in net.items()}),
+        "l_best_component": _summary({"all": any_branch, "multi": any_branch[multi]}),
+    }
     return {
         "network": _summary(net),
         "baseline": _summary(base),
@@ -374,4 +431,5 @@ def evaluate(
             "network": _summary({k: v[strong] for k, v in net.items()}),
             "baseline": _summary({k: v[strong[covered]] for k, v in base.items()}),
         },
+        "branches": branches,
     }

@@ -18,7 +18,10 @@ import numpy as np
 from sim.errors import UserInputError
 from surrogate.device.mlp import Layers, load_layers
 
-MODEL_FORMAT = "jaxsizer-device-model/1"
+MODEL_FORMAT = "jaxsizer-device-model/2"
+READABLE_FORMATS = ("jaxsizer-device-model/1", MODEL_FORMAT)
+"""/2 added the inverse network's mixture head and its ``log10(l)`` column;
+/1 files (a point regression onto ``l``) still load."""
 REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
 
 
@@ -50,6 +53,7 @@ class Network:
     y_max: np.ndarray
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
+    mixture_components: int = 0  # 0: the last layer is the (scaled) output
 
 
 def network_entry(
@@ -79,7 +83,7 @@ def read_model_json(directory: Path) -> dict:
             f"--device {directory.name}`"
         )
     meta = json.loads(path.read_text())
-    if meta.get("format") != MODEL_FORMAT:
+    if meta.get("format") not in READABLE_FORMATS:
         raise UserInputError(f"{path}: unsupported format {meta.get('format')!r}")
     return meta
 
@@ -93,4 +97,5 @@ def load_network(directory: Path, entry: dict) -> Network:
         y_max=np.asarray(entry["y_max"], np.float64),
         inputs=tuple(entry["inputs"]),
         outputs=tuple(entry["outputs"]),
+        mixture_components=int(entry.get("head", {}).get("components", 0)),
     )

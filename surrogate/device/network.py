@@ -1,5 +1,10 @@
 """Training a flax NNX MLP with optax: one jitted epoch per call, early stopping.
 
+Two losses: weighted mean squared error (a point regression) or, with
+``TrainConfig.mixture_components > 0``, the negative log-likelihood of a
+mixture-density head (``surrogate.device.mixture``) for maps that are not
+single-valued.
+
 The model is split once (``nnx.split``); an epoch is a ``lax.scan`` over
 minibatches of a fresh permutation, jitted over the pure parameter state, so
 every epoch reuses one compiled function (``TRACES`` counts compilations).
@@ -17,6 +22,7 @@ import optax
 from flax import nnx
 from tqdm.auto import tqdm
 
+from surrogate.device.mixture import mixture_nll, raw_size
 from surrogate.device.mlp import Layers
 
 
@@ -31,6 +37,10 @@ class TrainConfig:
     ``learning_rate * final_lr_fraction`` over ``max_epochs``.
     ``validation_fraction``: share of the points held out for early stopping.
     ``seed``: initialisation, split and shuffling.
+    ``mixture_components``: 0 for a point regression (MSE); ``K > 0`` for a
+    mixture-density head of ``K`` Gaussians trained on its likelihood.
+    ``clip_norm``: global gradient-norm clip if > 0 (the likelihood has sharp
+    steps where a component narrows).
     """
 
     hidden: tuple[int, ...] = (128, 128, 128)
@@ -41,6 +51,8 @@ class TrainConfig:
     final_lr_fraction: float = 1e-3
     validation_fraction: float = 0.1
     seed: int = 0
+    mixture_components: int = 0
+    clip_norm: float = 0.0
 
 
 class MLP(nnx.Module):
@@ -79,9 +91,11 @@ TRACES = {"epoch": 0}
 """Number of times the epoch function was traced (compiled); tests read it."""
 
 
-def _make_epoch(graphdef, tx, n_batches: int, batch_size: int):
+def _make_epoch(graphdef, tx, n_batches: int, batch_size: int, n_components: int):
     def loss_fn(params, x, y, w):
         model = nnx.merge(graphdef, params)
+        if n_components:
+            return jnp.mean(mixture_nll(model(x), y, n_components, y.shape[1]))
         return jnp.mean(jnp.sum(w * (model(x) - y) ** 2, axis=-1))
 
     @jax.jit
@@ -116,8 +130,10 @@ def train_mlp(
 ) -> TrainResult:
     """Fit an MLP on scaled ``x`` [n, n_in] -> scaled ``y`` [n, n_out].
 
-    ``weights`` [n, n_out] multiply each squared error (default 1). Returns the
-    parameters of the epoch with the lowest validation loss.
+    ``weights`` [n, n_out] multiply each squared error (default 1; not used by
+    a mixture head, whose last layer has ``K * (1 + 2 n_out)`` outputs, see
+    ``surrogate.device.mixture``). Returns the parameters of the epoch with the
+    lowest validation loss.
     """
     start = time.perf_counter()
     key = jax.random.key(config.seed)
@@ -132,7 +148,9 @@ def train_mlp(
     batch = min(config.batch_size, len(train))
     n_batches = len(train) // batch
 
-    sizes = [x.shape[1], *config.hidden, y.shape[1]]
+    k = config.mixture_components
+    n_raw = raw_size(k, y.shape[1]) if k else y.shape[1]
+    sizes = [x.shape[1], *config.hidden, n_raw]
     model = MLP(sizes, nnx.Rngs(params=init_key))
     graphdef, params = nnx.split(model, nnx.Param)
     schedule = optax.cosine_decay_schedule(
@@ -141,8 +159,10 @@ def train_mlp(
         alpha=config.final_lr_fraction,
     )
     tx = optax.adam(schedule)
+    if config.clip_norm > 0:
+        tx = optax.chain(optax.clip_by_global_norm(config.clip_norm), tx)
     opt_state = tx.init(params)
-    epoch_fn, evaluate = _make_epoch(graphdef, tx, n_batches, batch)
+    epoch_fn, evaluate = _make_epoch(graphdef, tx, n_batches, batch, k)
 
     best, best_params, best_epoch, history = np.inf, params, 0, []
     bar = tqdm(

@@ -4,7 +4,9 @@
 training code needed). ``size`` is vectorised over arrays:
 
 1. the inverse network (GAC²E's map, at the reference width) gives a first
-   ``L``, ``Vgs`` and ``Id/W``, hence ``W = Id / (Id/W)``;
+   ``L``, ``Vgs`` and ``Id/W``, hence ``W = Id / (Id/W)`` — one guess per
+   component of its mixture head, most probable first (sky130's pfet reaches
+   some (gm/Id, fug) on two branches);
 2. a damped Newton solve on the forward network (which knows the width) makes
    ``gm/Id``, ``fug`` and ``Id`` of the sized device match the request, so
    narrow-width effects (large in sky130) are accounted for;
@@ -29,6 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sim.errors import UserInputError
+from surrogate.device.mixture import split_mixture
 from surrogate.device.mlp import mlp_apply
 from surrogate.device.model_file import (
     Network,
@@ -77,6 +80,27 @@ def _scaled_apply(net: Network, x: jax.Array) -> jax.Array:
     return mlp_apply(net.layers, xs) * yspan.astype(jnp.float32) + ylo.astype(
         jnp.float32
     )
+
+
+def _inverse_apply(net: Network, x: jax.Array) -> tuple[jax.Array, ...]:
+    """Inverse network on raw inputs ``x`` [n, 4] -> the point answer [n, 4],
+    every component's answer [n, K, 4] (most probable first) and the
+    components' probabilities [n, K], in the public units of
+    ``INVERSE_OUTPUTS`` (L in metres). A point regression has ``K = 1``."""
+    lo, span = jnp.asarray(net.x_min), jnp.asarray(net.x_max - net.x_min)
+    ylo = jnp.asarray(net.y_min, jnp.float32)
+    yspan = jnp.asarray(net.y_max - net.y_min, jnp.float32)
+    raw = mlp_apply(net.layers, ((x - lo) / span).astype(jnp.float32))
+    if net.mixture_components:
+        log_w, means, _ = split_mixture(raw, net.mixture_components, len(ylo))
+    else:
+        log_w, means = jnp.zeros((raw.shape[0], 1)), raw[:, None, :]
+    order = jnp.argsort(-log_w, axis=1)
+    means = jnp.take_along_axis(means, order[:, :, None], axis=1) * yspan + ylo
+    if net.outputs[1] == "log10(l)":  # format /2 learns log10(L), returns L
+        means = means.at[:, :, 1].set(10 ** means[:, :, 1])
+    weights = jnp.exp(jnp.take_along_axis(log_w, order, axis=1))
+    return means[:, 0], means, weights
 
 
 @dataclass(frozen=True)
@@ -145,7 +169,7 @@ class DeviceModel:
             log_idoverw_min=float(np.log10(meta["region"]["idoverw_min"])),
         )
         self._solve = _make_solver(self.forward, self.bounds)
-        self._inverse = jax.jit(lambda x: _scaled_apply(self.inverse, x))
+        self._inverse = jax.jit(lambda x: _inverse_apply(self.inverse, x))
         self._forward = jax.jit(lambda x: _scaled_apply(self.forward, x))
 
     @classmethod
@@ -157,8 +181,16 @@ class DeviceModel:
     # -- the networks as GAC²E's users know them ----------------------------------
     def predict_inverse(self, x: np.ndarray) -> np.ndarray:
         """``[n, 4]`` of [gmoverid, log10(fug), vds, vbs] -> ``[n, 4]`` of
-        [log10(idoverw), l, log10(gdsoverw), vgs] (A/m, m, S/m, V); no checks."""
-        return np.asarray(self._inverse(jnp.asarray(x, jnp.float32)), np.float64)
+        [log10(idoverw), l, log10(gdsoverw), vgs] (A/m, m, S/m, V); no checks.
+        Where the map has several branches this is the most probable one."""
+        return np.asarray(self._inverse(jnp.asarray(x, jnp.float32))[0], np.float64)
+
+    def inverse_components(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every branch of the inverse map: ``[n, K, 4]`` answers (as
+        ``predict_inverse``), most probable first, and ``[n, K]`` their
+        probabilities; ``K = 1`` for a point-regression model."""
+        _, means, weights = self._inverse(jnp.asarray(x, jnp.float32))
+        return np.asarray(means, np.float64), np.asarray(weights, np.float64)
 
     def predict_forward(self, x: np.ndarray) -> np.ndarray:
         """``[n, 5]`` of [log10(w), log10(l), vgs, vds, vbs] -> ``[n, 4]`` of
@@ -182,14 +214,14 @@ class DeviceModel:
         x = np.stack([g, np.log10(f), d, b], axis=1)
         self._check_inputs(x, reason)
 
-        first = self.predict_inverse(x)
+        guesses, _ = self.inverse_components(x)  # [n, K, 4]
         z0 = np.stack(
             [
-                np.log10(i) - first[:, 0],
-                np.log10(np.clip(first[:, 1], 1e-9, None)),
-                first[:, 3],
+                np.log10(i)[:, None] - guesses[:, :, 0],
+                np.log10(np.clip(guesses[:, :, 1], 1e-9, None)),
+                guesses[:, :, 3],
             ],
-            axis=1,
+            axis=2,
         )
         target = np.stack([g, np.log10(f), np.log10(i), d, b], axis=1)
         z, r, y = self._solve_from_starts(z0, target)
@@ -208,14 +240,16 @@ class DeviceModel:
         return Sizing(*(np.reshape(a, shape) for a in out))
 
     def _solve_from_starts(self, z0: np.ndarray, target: np.ndarray):
-        """Newton from the inverse network's guess, and from three other
-        lengths where (gm/Id, fug) is reached twice (sky130's pfet reaches
-        some pairs at both L = 0.15 um and L = 3 um): the first start that
-        converges wins, else the one with the smallest residual."""
+        """Newton from each of the inverse network's guesses ``z0`` [n, K, 3]
+        (log10 W, log10 L, Vgs; most probable first), then from three fixed
+        lengths with the first guess's W and Vgs, since (gm/Id, fug) can be
+        reached twice (sky130's pfet reaches some pairs at both L = 0.15 um
+        and L = 3 um): the first start that converges wins, else the one with
+        the smallest residual."""
         lo, hi = self.bounds.log_l
-        starts = [z0]
+        starts = [z0[:, k] for k in range(z0.shape[1])]
         for fraction in (0.1, 0.5, 0.9):
-            other = z0.copy()
+            other = z0[:, 0].copy()
             other[:, 1] = lo + fraction * (hi - lo)
             starts.append(other)
         n = len(z0)
