@@ -64,10 +64,18 @@ def ensemble_predictor(surrogate: dict, features: jax.Array):
     return from_model_units(y, surrogate["log_mask"], surrogate["sign"]), p_valid
 
 
-def surrogate_params(loaded) -> dict:
-    """The pytree ``EnvParams.surrogate`` of a ``CircuitSurrogate``."""
+def surrogate_params(loaded, model: str = "distilled") -> dict:
+    """The pytree ``EnvParams.surrogate`` of a ``CircuitSurrogate``.
+
+    ``model``: ``"distilled"`` (the one-member network distilled from the
+    ensemble, ~5-10x cheaper per step; falls back to the ensemble when the
+    surrogate has none) or ``"ensemble"`` (the mean of all members).
+    """
+    if model not in ("distilled", "ensemble"):
+        raise ValueError(f"model must be 'distilled' or 'ensemble', not {model!r}")
+    use_fast = model == "distilled" and loaded.fast_weights is not None
     return {
-        "weights": loaded.weights,
+        "weights": loaded.fast_weights if use_fast else loaded.weights,
         "mean": loaded.mean,
         "std": loaded.std,
         "log_mask": loaded.log_mask,

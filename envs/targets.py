@@ -18,11 +18,16 @@ from envs.problem import EnvDefinition
 def target_draw(
     key: jax.Array, definition: EnvDefinition
 ) -> tuple[jax.Array, jax.Array]:
-    """The uniforms ``[m]`` and anchor index that define one target."""
-    k_u, k_pick = jax.random.split(key)
-    u = jax.random.uniform(k_u, (len(definition.specs),), dtype=jnp.float32)
-    pick = jax.random.randint(k_pick, (), 0, len(definition.anchors))
-    return u, pick
+    """The uniforms ``[m]`` and anchor index that define one target.
+
+    One draw of ``m + 1`` uniforms (the last picks the anchor): the pure-JAX
+    environment draws a target on every step, so this is kept to a single
+    call of the generator.
+    """
+    m, n_anchors = len(definition.specs), len(definition.anchors)
+    draws = jax.random.uniform(key, (m + 1,), dtype=jnp.float32)
+    pick = jnp.minimum((draws[m] * n_anchors).astype(jnp.int32), n_anchors - 1)
+    return draws[:m], pick
 
 
 def draw_target(key: jax.Array, definition: EnvDefinition, xp=np):

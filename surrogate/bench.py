@@ -6,7 +6,8 @@ The surrogate environment runs a vmapped batch (default 4096) for a
 ``lax.scan`` of 100 steps with random actions, timed after compilation; the
 SPICE environment steps the same circuit through ngspice (batched through
 the worker pool). Writes ``surrogate_steps_per_s``, ``spice_steps_per_s``,
-``ratio``.
+``ratio``. The surrogate env steps the distilled network by default
+(``--model ensemble`` for the full ensemble).
 """
 
 from __future__ import annotations
@@ -80,15 +81,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--spice-steps", type=int, default=200)
     parser.add_argument(
+        "--model",
+        choices=("distilled", "ensemble"),
+        default="distilled",
+        help="network the env steps: the distilled one (default) or the ensemble",
+    )
+    parser.add_argument(
         "--members",
         type=int,
         default=None,
-        help="ensemble members used in the env (default: all)",
+        help="with --model ensemble: members used (default: all)",
     )
     parser.add_argument("--json", default=None, metavar="OUT")
     args = parser.parse_args(argv)
     try:
-        from envs.surrogate_env import EnvParams, SurrogateEnv
+        from envs.surrogate_env import EnvParams, SurrogateEnv, surrogate_params
         from surrogate.circuit.store import load_surrogate, surrogate_dir
         from train.problem import load_problem, parse_env_id
 
@@ -104,19 +111,14 @@ def main(argv: list[str] | None = None) -> int:
     except UserInputError as error:
         sys.stderr.write(f"error: {error}\n")
         return 2
-    weights = loaded.weights
-    if args.members:
-        weights = {k: v[: args.members] for k, v in weights.items()}
-    params = EnvParams(
-        {
-            "weights": weights,
-            "mean": loaded.mean,
-            "std": loaded.std,
-            "log_mask": loaded.log_mask,
-            "sign": loaded.sign,
-        },
-        200,
-    )
+    surrogate = surrogate_params(loaded, args.model)
+    model = "distilled" if surrogate["weights"] is loaded.fast_weights else "ensemble"
+    if args.members and model == "ensemble":
+        surrogate["weights"] = {
+            k: v[: args.members] for k, v in surrogate["weights"].items()
+        }
+    weights = surrogate["weights"]
+    params = EnvParams(surrogate, 200)
     env = SurrogateEnv(problem.definition, problem.default_params)
     fast = surrogate_rate(env, params, args.batch, args.steps)
     slow = spice_rate(problem, args.spice_steps)
@@ -125,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         "env": args.env,
         "batch": args.batch,
         "steps": args.steps,
+        "model": model,
+        "hidden": int(weights["w1"].shape[2]),
         "members": int(weights["w1"].shape[0]),
         "surrogate_steps_per_s": fast,
         "spice_steps_per_s": slow,
@@ -137,8 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         },
     }
     print("| measure | value |\n|---|---|")
-    for key in ("surrogate_steps_per_s", "spice_steps_per_s", "ratio", "members"):
+    for key in ("surrogate_steps_per_s", "spice_steps_per_s", "ratio"):
         print(f"| {key} | {result[key]:.4g} |")
+    print(f"| model | {model}, {result['members']} x {result['hidden']} wide |")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
     return 0

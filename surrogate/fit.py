@@ -79,6 +79,25 @@ def build_parser() -> argparse.ArgumentParser:
     circuit.add_argument("--hidden", type=_positive_int, default=256)
     circuit.add_argument("--members", type=_positive_int, default=5)
     circuit.add_argument(
+        "--max-epochs", type=_positive_int, default=600, help="ensemble epochs"
+    )
+    circuit.add_argument(
+        "--loss", choices=("l1", "mse"), default="l1", help="ensemble loss"
+    )
+    circuit.add_argument(
+        "--distilled-hidden",
+        type=_positive_int,
+        default=96,
+        help="width of the network distilled for the environment",
+    )
+    circuit.add_argument(
+        "--distill-designs",
+        type=_positive_int,
+        default=200_000,
+        help="random designs the ensemble labels for the distillation",
+    )
+    circuit.add_argument("--distill-epochs", type=_positive_int, default=100)
+    circuit.add_argument(
         "--out",
         type=Path,
         default=None,
@@ -172,12 +191,32 @@ def _device(args: argparse.Namespace) -> int:
 
 
 def _circuit(args: argparse.Namespace) -> int:
+    from surrogate.circuit.distill import DistillConfig
     from surrogate.circuit.fit_circuit import fit_circuit, print_summary, write_report
     from surrogate.circuit.train import FitConfig
 
-    config = FitConfig(hidden=args.hidden, members=args.members, seed=args.seed)
+    config = FitConfig(
+        hidden=args.hidden,
+        members=args.members,
+        max_epochs=args.max_epochs,
+        loss=args.loss,
+        seed=args.seed,
+    )
+    distill_config = DistillConfig(
+        hidden=args.distilled_hidden,
+        designs=args.distill_designs,
+        epochs=args.distill_epochs,
+        seed=args.seed,
+    )
     summary = fit_circuit(
-        args.circuit, args.tech, args.samples, args.seed, args.workers, args.out, config
+        args.circuit,
+        args.tech,
+        args.samples,
+        args.seed,
+        args.workers,
+        args.out,
+        config,
+        distill_config,
     )
     print_summary(summary)
     if args.report:

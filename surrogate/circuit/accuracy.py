@@ -16,11 +16,13 @@ def accuracy(fitted, data: CircuitDataset, index: np.ndarray) -> dict[str, dict]
     for logged outputs, relative: ``|10**(y_hat - y) - 1|``.
     """
     weights = {k: jnp.asarray(v) for k, v in fitted.weights.items()}
+    scale = getattr(fitted, "spread_scale", None)
     mean, spread, p_valid = predict(
         weights,
         jnp.asarray(fitted.mean, jnp.float32),
         jnp.asarray(fitted.std, jnp.float32),
         jnp.asarray(data.inputs[index], jnp.float32),
+        None if scale is None else jnp.asarray(scale, jnp.float32),
     )
     mean, spread = np.asarray(mean), np.asarray(spread)
     truth = data.outputs[index]

@@ -56,17 +56,25 @@ def forward(weights: dict[str, jax.Array], x: jax.Array) -> jax.Array:
 
 
 def predict(
-    weights: dict[str, jax.Array], mean: jax.Array, std: jax.Array, x: jax.Array
+    weights: dict[str, jax.Array],
+    mean: jax.Array,
+    std: jax.Array,
+    x: jax.Array,
+    spread_scale: jax.Array | None = None,
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
     """Ensemble prediction in model units.
 
-    Returns the member mean ``[B, K]``, the member spread ``[B, K]`` and the
-    probability that the design is valid ``[B]``.
+    Returns the member mean ``[B, K]``, the member spread ``[B, K]`` (times
+    the calibration ``spread_scale`` [K] when given) and the probability that
+    the design is valid ``[B]``. A one-member model has zero spread.
     """
     out = forward(weights, x)
     figures = out[..., :-1] * std + mean
     p_valid = jax.nn.sigmoid(out[..., -1]).mean(axis=0)
-    return figures.mean(axis=0), figures.std(axis=0), p_valid
+    spread = figures.std(axis=0)
+    if spread_scale is not None:
+        spread = spread * spread_scale
+    return figures.mean(axis=0), spread, p_valid
 
 
 def from_model_units(

@@ -1,9 +1,11 @@
 """Saving and loading circuit surrogates (``models/<tech>/<circuit>/``).
 
 Files: ``weights.npz`` (arrays w1, b1, w2, b2, w3, b3 of the ensemble, see
-``surrogate.circuit.model``) and ``surrogate.json`` (output names, transform
-masks and signs, standardisation, circuit fingerprint, technology, corner,
-sample count, date, accuracy). Loading needs neither the training code nor
+``surrogate.circuit.model``), optionally ``fast.npz`` (the same arrays for the
+one-member network distilled from it, ``surrogate.circuit.distill``) and
+``surrogate.json`` (output names, transform masks and signs, standardisation,
+the spread's calibration, circuit fingerprint, technology, corner, sample
+count, date, accuracy). Loading needs neither the training code nor
 the simulator.
 """
 
@@ -31,12 +33,17 @@ class CircuitSurrogate:
     sign: jnp.ndarray
     output_names: tuple[str, ...]
     meta: dict
+    spread_scale: jnp.ndarray | None = None  # [K] calibration of the spread
+    fast_weights: dict[str, jnp.ndarray] | None = None  # distilled network
 
     def predict(self, x):
-        """Raw figures, spread (model units) and validity for inputs [B, n]."""
+        """Raw figures, calibrated spread (model units) and validity for
+        inputs [B, n], from the ensemble."""
         from surrogate.circuit.model import from_model_units, predict
 
-        y, spread, p_valid = predict(self.weights, self.mean, self.std, x)
+        y, spread, p_valid = predict(
+            self.weights, self.mean, self.std, x, self.spread_scale
+        )
         return from_model_units(y, self.log_mask, self.sign), spread, p_valid
 
 
@@ -44,13 +51,24 @@ def surrogate_dir(technology: str, circuit: str, root: Path | None = None) -> Pa
     return (root or MODELS_DIR) / technology / circuit
 
 
-def save_surrogate(directory: Path, fitted, dataset, meta: dict) -> None:
-    """Write ``weights.npz`` and ``surrogate.json`` into ``directory``."""
+def save_surrogate(
+    directory: Path, fitted, dataset, meta: dict, distilled: dict | None = None
+) -> None:
+    """Write ``weights.npz`` (and ``fast.npz`` for ``distilled`` weights) and
+    ``surrogate.json`` into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         directory / "weights.npz",
         **{k: np.asarray(v, np.float32) for k, v in fitted.weights.items()},
     )
+    fast = directory / "fast.npz"
+    if distilled is not None:
+        np.savez_compressed(
+            fast, **{k: np.asarray(v, np.float32) for k, v in distilled.items()}
+        )
+    elif fast.exists():
+        fast.unlink()  # a stale student of an older ensemble
+    scale = getattr(fitted, "spread_scale", None)
     info = {
         **meta,
         "created": datetime.datetime.now().isoformat(timespec="seconds"),
@@ -59,6 +77,7 @@ def save_surrogate(directory: Path, fitted, dataset, meta: dict) -> None:
         "sign": [float(v) for v in dataset.sign],
         "mean": [float(v) for v in fitted.mean],
         "std": [float(v) for v in fitted.std],
+        "spread_scale": None if scale is None else [float(v) for v in scale],
         "samples": int(len(dataset.inputs)),
         "epochs": int(fitted.epochs),
         "fit_seconds": float(fitted.seconds),
@@ -71,6 +90,11 @@ def load_surrogate(directory: Path) -> CircuitSurrogate:
     meta = json.loads((directory / "surrogate.json").read_text())
     with np.load(directory / "weights.npz") as data:
         weights = {k: jnp.asarray(data[k]) for k in data.files}
+    fast_weights = None
+    if (directory / "fast.npz").is_file():
+        with np.load(directory / "fast.npz") as data:
+            fast_weights = {k: jnp.asarray(data[k]) for k in data.files}
+    scale = meta.get("spread_scale")
     return CircuitSurrogate(
         weights=weights,
         mean=jnp.asarray(meta["mean"], jnp.float32),
@@ -79,4 +103,6 @@ def load_surrogate(directory: Path) -> CircuitSurrogate:
         sign=jnp.asarray(meta["sign"], jnp.float32),
         output_names=tuple(meta["output_names"]),
         meta=meta,
+        spread_scale=None if scale is None else jnp.asarray(scale, jnp.float32),
+        fast_weights=fast_weights,
     )
