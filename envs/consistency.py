@@ -9,13 +9,15 @@ group's representative device's simulated gm/Id with the requested one::
 Prints the median and 90th percentile relative error per group and over all
 requests, and the same over the requests the sizing did not flag (a request
 is flagged when it leaves a device network's characterised region, e.g. a
-mirror left without Vds headroom: ``info["sizing_issue"]``).
+mirror left without Vds headroom: ``info["sizing_issue"]``), and how many
+requests each kind of flag (the first recorded per request) accounts for.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +30,8 @@ def gm_over_id_errors(
 ) -> dict:
     """Relative gm/Id errors ``{group: [errors]}`` of ``n`` random v0 actions
     (``errors``: all simulated; ``unflagged``: without a sizing issue), the
-    number of unflagged requests and of failed simulations."""
+    number of unflagged requests and of failed simulations, and the count of
+    each kind of sizing issue (``flags``)."""
     env = SpiceVectorEnv(
         circuit,
         tech,
@@ -44,6 +47,7 @@ def gm_over_id_errors(
     unflagged: dict[str, list[float]] = {g: [] for g in groups}
     rng = np.random.default_rng(seed)
     sizeable = failed = 0
+    flags: Counter[str] = Counter()
     try:
         env.reset(seed=seed)
         for start in range(0, n, batch):
@@ -54,6 +58,8 @@ def gm_over_id_errors(
             for i in range(rows):
                 clean = not info["sizing_issue"][i]
                 sizeable += clean
+                if not clean:
+                    flags[_flag_kind(info["sizing_issue"][i])] += 1
                 if info["status"][i] != "ok":
                     failed += 1
                     continue
@@ -72,7 +78,14 @@ def gm_over_id_errors(
         "requests": n,
         "sizeable": sizeable,
         "failed": failed,
+        "flags": dict(flags.most_common()),
     }
+
+
+def _flag_kind(issue: str) -> str:
+    """A sizing issue without its numbers (``"cm5: ... Vds < 0.1 V"`` keeps
+    its group and wording, drops a range in brackets)."""
+    return issue.split("[")[0].strip()
 
 
 def _stats(errors: dict[str, list[float]]) -> dict:
@@ -99,6 +112,7 @@ def summary(result: dict) -> dict:
         "unflagged": _stats(result["unflagged"]),
         "unflagged_fraction": result["sizeable"] / result["requests"],
         "failed": result["failed"],
+        "flags": result["flags"],
     }
 
 
@@ -131,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         f"  unflagged requests {stats['unflagged_fraction']:.0%}, "
         f"failed simulations {stats['failed']}"
     )
+    for kind, count in stats["flags"].items():
+        print(f"  flagged {count:>4}: {kind}")
     if args.json:
         Path(args.json).write_text(json.dumps(stats, indent=2) + "\n")
     return 0

@@ -6,9 +6,12 @@ An action in ``[-1, 1]^n`` scales (``envs.definition.scale_action``) onto
 ``i<k>`` (A, log) and the circuit's geometric pass-through parameters; the
 circuit's procedure (``envs.sizing_procedures``) then asks a ``Sizer`` for
 mirror ratios and for W, L of each device group:
-``DeviceModel.size(gmoverid, fug, i_d, vds, vbs) -> (W, L, Vgs)`` at
-``Vds = VDD / 2``, ``Vbs = 0`` (GAC²E's operating-point assumption; table
-convention: magnitudes for pmos).
+``DeviceModel.size(gmoverid, fug, i_d, vds, vbs) -> (W, L, Vgs)`` at the
+terminal voltages the procedure estimates (default ``Vds = VDD / 2``,
+``Vbs = 0``, GAC²E's assumption; table convention: magnitudes for pmos).
+The ``Sizer`` also answers the inverse questions those estimates need: the
+current of a sized device at given voltages, and the gate (or drain)
+voltage at which a device carries a given current.
 """
 
 from __future__ import annotations
@@ -127,8 +130,13 @@ class Sizer:
     a drain current per multiplier unit ``[B]`` (A) at given terminal voltages
     (``vgs[group]`` then holds its gate-source voltage); ``unit_current``: the
     drain current of a sized group at other terminal voltages (forward
-    network), for mirrors whose output sits at another Vds than their input.
-    Voltages are magnitudes for pmos (the device models' convention).
+    network), for mirrors whose output sits at another Vds than their input;
+    ``gate_voltage``: the Vgs at which one unit of a sized group carries a
+    current (bias diodes, replicas); ``mos_current``: the current of a device
+    that is not a sized group (MOS resistors); ``flag``: record why a row
+    left the characterised region (``issues``). Voltages are magnitudes for
+    pmos (the device models' convention); ``[B, k]`` arrays are k candidate
+    operating points per row (for equilibria solved on a grid).
     """
 
     xp = np
@@ -224,6 +232,11 @@ class Sizer:
             "",
             np.asarray([f"{group}: {r}" for r in np.ravel(result.reason)], object),
         )
+        self.flag(
+            f"{group} vds",
+            self._column(vds) < low[2],
+            f"{group}: Vds < {low[2]:.2g} V (no headroom)",
+        )
         width, length = np.asarray(result.w), np.asarray(result.l)
         self.vgs[group] = np.asarray(result.vgs, np.float64)
         self._sized[group] = (width, length)
@@ -234,31 +247,154 @@ class Sizer:
         self.size(group, current, None, vbs)
         return self.size(group, current, self.vgs[group], vbs)
 
-    def unit_current(self, group: str, vgs, vds, vbs=0.0) -> np.ndarray:
-        """Drain current (A) ``[B]`` per unit of the sized ``group`` at ``vgs``,
-        ``vds``, ``vbs`` (V), from the forward network; a ``vds`` below the
-        characterised range (no headroom left) is recorded in ``issues``."""
+    def flag(self, key: str, mask, reason: str) -> None:
+        """Record ``reason`` in ``issues`` for the rows where ``mask`` ``[B]``
+        holds (``key``: one entry per check; a later flag replaces it)."""
+        self._issues[key] = np.where(
+            np.asarray(mask, bool) & np.ones(self._batch, bool), reason, ""
+        ).astype(object)
+
+    def unit_current(
+        self, group: str, vgs, vds, vbs=0.0, role: str | None = "output"
+    ) -> np.ndarray:
+        """Drain current (A) ``[B]`` (or ``[B, k]``: k candidates per row) per
+        unit of the sized ``group`` at ``vgs``, ``vds``, ``vbs`` (V), from the
+        forward network; a ``vds`` below the characterised range (no headroom
+        left) is recorded in ``issues`` under ``role`` (one record per group
+        and role; None: not recorded)."""
         model = self._model(group)
         width, length = self._sized[group]
-        low, high = model.forward.x_min, model.forward.x_max
-        vds_min = model.bounds.inputs_min[2]
-        self._issues[f"{group} output"] = np.where(
-            self._column(vds) < vds_min,
-            f"{group}: a mirrored device is left Vds < {vds_min:.2g} V (headroom)",
-            "",
-        ).astype(object)
-        x = np.stack(
-            [
-                np.log10(width),
-                np.log10(length),
-                self._column(vgs),
-                self._column(vds),
-                self._column(vbs),
-            ],
-            axis=1,
+        vgs, vds, vbs = self._rows(vgs, vds, vbs)
+        if role is not None:
+            vds_min = model.bounds.inputs_min[2]
+            self.flag(
+                f"{group} {role}",
+                vds < vds_min,
+                f"{group}: a mirrored device is left Vds < {vds_min:.2g} V (headroom)",
+            )
+        width, length = _expand(width, vds), _expand(length, vds)
+        return device_current(model, width, length, vgs, vds, vbs)
+
+    def _rows(self, *values) -> list[np.ndarray]:
+        """``values`` (scalars, ``[B]`` or ``[B, k]``) broadcast to one shape,
+        a ``[B]`` array along the batch axis."""
+        arrays = [np.asarray(v, np.float64) for v in values]
+        arrays = [a if a.ndim == 2 else self._column(a) for a in arrays]
+        if all(a.ndim == 1 for a in arrays):
+            return arrays
+        shape = np.broadcast_shapes(*(a.shape + (1,) * (2 - a.ndim) for a in arrays))
+        return [_expand(a, np.empty(shape)) for a in arrays]
+
+    def gate_voltage(self, group: str, current, vds=None, vbs=0.0) -> np.ndarray:
+        """Vgs (V) at which ONE unit of the sized ``group`` carries ``current``
+        (A); ``vds`` None: diode-connected (Vds = Vgs). ``current`` may be
+        ``[B]`` or ``[B, k]`` (k candidates per row); the answer has its shape.
+        """
+        model = self._model(group)
+        width, length = self._sized[group]
+        current = np.asarray(current, np.float64)
+        if current.ndim < 2:
+            current = self._column(current)
+        width, length = _expand(width, current), _expand(length, current)
+        low = np.full(current.shape, model.forward.x_min[2])
+        high = np.full(current.shape, model.forward.x_max[2])
+
+        def terminals(x):
+            return x, x if vds is None else _expand(vds, x), _expand(vbs, x)
+
+        return _solve(model, width, length, current, low, high, terminals)
+
+    def mos_current(self, polarity: str, width, length, vgs, vds, vbs) -> np.ndarray:
+        """Drain current (A) of one device of ``width``, ``length`` (m) that is
+        not a sized group (e.g. a MOS resistor) at ``vgs``, ``vds``, ``vbs``
+        (V, models' convention); shapes as ``unit_current``."""
+        vgs, vds, vbs = self._rows(vgs, vds, vbs)
+        width, length = (_expand(self._column(v), vds) for v in (width, length))
+        return device_current(
+            self._actions.models[polarity], width, length, vgs, vds, vbs
         )
-        y = model.predict_forward(np.clip(x, low, high))
-        return width * 10.0 ** y[:, 2]
+
+
+def _expand(value, like: np.ndarray) -> np.ndarray:
+    """``value`` (scalar or ``[B]``) broadcast against ``like`` ``[B, ...]``."""
+    value = np.asarray(value, np.float64)
+    return np.broadcast_to(
+        value.reshape(value.shape + (1,) * (like.ndim - value.ndim)), like.shape
+    )
+
+
+def device_current(model, width, length, vgs, vds, vbs) -> np.ndarray:
+    """Drain current (A) of one device of ``width``, ``length`` (m) at ``vgs``,
+    ``vds``, ``vbs`` (V, arrays of one shape), from the forward network.
+
+    Outside the characterised region: the current scales with W, with 1/L
+    above the longest length, and below the lowest Vds (triode, e.g. a tail
+    mirror without headroom or a MOS resistor) as ``_triode`` extends it.
+    """
+    low, high = model.forward.x_min, model.forward.x_max
+    shape = np.shape(vgs)
+    log_w, log_l = np.log10(np.maximum(width, 1e-12)), np.log10(length)
+    vds_floor = low[3]
+    x = np.stack(
+        [
+            np.clip(log_w, low[0], high[0]),
+            np.clip(log_l, low[1], high[1]),
+            np.clip(vgs, low[2], high[2]),
+            np.clip(vds, vds_floor, high[3]),
+            np.clip(vbs, low[4], high[4]),
+        ],
+        axis=-1,
+    ).reshape(-1, 5)
+    y = model.predict_forward(x)
+    density = 10.0 ** y[:, 2].reshape(shape)
+    slope = 10.0 ** (y[:, 3] - y[:, 2]).reshape(shape)  # gds / Id (1/V)
+    long = 10.0 ** np.minimum(high[1] - log_l, 0.0)
+    triode = _triode(np.asarray(vds, np.float64), vds_floor, slope)
+    return width * density * long * triode
+
+
+def _triode(vds: np.ndarray, floor: float, slope: np.ndarray) -> np.ndarray:
+    """Current below the lowest characterised Vds ``floor`` (V), relative to
+    the current there: ``(1 - exp(-a vds)) / (1 - exp(-a floor))``, the
+    weak-inversion shape, with ``a`` (1/V) matching the network's gds/Id
+    ``slope`` at the floor (linear when the slope asks for it); 1 above."""
+    r = np.clip(slope * floor, 1e-6, 1.0 - 1e-6)  # = x / (e^x - 1), x = a floor
+    x = np.where(r > 0.5, 2.0 * (1.0 - r), -np.log(r) + np.log(-np.log(r) + 1.0))
+    for _ in range(8):  # Newton on log(x) - log(e^x - 1) - log(r)
+        g = np.log(x) - np.log(np.expm1(x)) - np.log(r)
+        dg = 1.0 / x - 1.0 / (1.0 - np.exp(-x))
+        x = np.maximum(x - g / dg, 1e-6)
+    ratio = -np.expm1(-x * np.maximum(vds, 0.0) / floor) / -np.expm1(-x)
+    return np.where(vds >= floor, 1.0, ratio)
+
+
+def _take(a: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """``a[..., k]`` per leading index."""
+    return np.take_along_axis(a, k[..., None], -1)[..., 0]
+
+
+_GRID = 16  # points per refinement of the voltage search
+
+
+def _solve(model, width, length, current, low, high, terminals) -> np.ndarray:
+    """The voltage x in ``[low, high]`` at which one device carries
+    ``current`` (A), with ``terminals(x) -> (vgs, vds, vbs)`` and a current
+    rising with x. Two grid refinements and a linear interpolation of log
+    current; clipped to the interval."""
+    target = np.log(np.maximum(current, 1e-18))[..., None]
+    steps = np.linspace(0.0, 1.0, _GRID)
+    low, high = np.asarray(low, np.float64), np.asarray(high, np.float64)
+    for _ in range(2):
+        x = low[..., None] + (high - low)[..., None] * steps
+        wide = (width[..., None], length[..., None])
+        i_d = device_current(model, *np.broadcast_arrays(*wide, *terminals(x)))
+        f = np.log(np.maximum(i_d, 1e-18)) - target
+        above = f >= 0.0
+        k = np.clip(np.where(above.any(-1), above.argmax(-1), _GRID - 1), 1, _GRID - 1)
+        low, high = _take(x, k - 1), _take(x, k)
+        f_low, f_high = _take(f, k - 1), _take(f, k)
+    t = np.clip(-f_low / np.where(f_high > f_low, f_high - f_low, 1.0), 0.0, 1.0)
+    return low + t * (high - low)
 
 
 class ElectricalActions:

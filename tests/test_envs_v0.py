@@ -31,7 +31,10 @@ class StandInModel:
         inputs_min=np.array([3.0, 5.0, 0.1, -0.6]),
         inputs_max=np.array([30.0, 11.0, 1.8, 0.6]),
     )
-    forward = SimpleNamespace(x_min=np.full(5, -np.inf), x_max=np.full(5, np.inf))
+    forward = SimpleNamespace(
+        x_min=np.array([-7.0, -7.0, 0.0, 0.05, -0.6]),
+        x_max=np.array([-3.0, -5.0, 1.8, 1.8, 0.6]),
+    )
 
     def sizing(self, gmoverid, fug, i_d, vds, vbs):
         width = np.asarray(i_d) / current_density(gmoverid)
@@ -111,25 +114,56 @@ def test_op2_widths_use_the_currents_the_mirrors_give(stand_in_models):
     np.testing.assert_allclose(p["Wcm3"], out / 2 / current_density(e["gmid_cm3"]))
 
 
+def test_gate_voltage_inverts_the_forward_current(stand_in_models):
+    problem = build_problem(EnvConfig("op8", "generic", "v0"))
+    n = len(problem.actions.scale.names)
+    values = np.random.default_rng(2).uniform(-1, 1, (6, n))
+    sizer = electrical.Sizer(
+        problem.actions, electrical.d.scale_action(values, problem.actions.scale)
+    )
+    current = np.geomspace(1e-7, 1e-4, 6)
+    sizer.size("cm2", current, 0.4)
+    vgs = sizer.gate_voltage("cm2", current, 0.4)
+    np.testing.assert_allclose(vgs, sizer.vgs["cm2"], atol=2e-3)
+    candidates = sizer.gate_voltage("cm2", current[:, None] * [1.0, 10.0])
+    assert candidates.shape == (6, 2) and np.all(candidates[:, 1] > candidates[:, 0])
+    back = sizer.unit_current("cm2", vgs, 0.4)
+    np.testing.assert_allclose(back, current, rtol=0.02)
+
+
 def _models_absent(tech: str) -> str | None:
     missing = electrical.missing_device_models(tech)
     return f"device gm/Id network files absent: {missing}" if missing else None
 
 
 # generic's 1.2 V leaves the pair's tail mirror little headroom: most random
-# requests there are flagged (info["sizing_issue"]) and drift more.
+# requests there are flagged (info["sizing_issue"]) and drift more. op9's
+# random requests are nearly all flagged (top sources short of half the tail,
+# cascodes left no headroom by the triode-resistor actions), so only the
+# median over every request is checked there when none is unflagged.
 @pytest.mark.parametrize(
-    "tech, all_requests_limit", [("generic", 0.10), ("sky130", 0.05)]
+    "circuit, tech, all_requests_limit",
+    [
+        ("op2", "generic", 0.10),
+        ("op2", "sky130", 0.05),
+        ("op8", "generic", 0.05),
+        ("op8", "sky130", 0.05),
+        ("op9", "generic", 0.10),
+        ("op9", "sky130", 0.05),
+    ],
 )
-def test_v0_operating_points_match_the_requested_gm_over_id(tech, all_requests_limit):
+def test_v0_operating_points_match_the_requested_gm_over_id(
+    circuit, tech, all_requests_limit
+):
     reason = _models_absent(tech)
     if reason:
         pytest.skip(reason)
     from envs.consistency import gm_over_id_errors, summary
 
-    stats = summary(gm_over_id_errors("op2", tech, n=32, seed=0, batch=16))
+    stats = summary(gm_over_id_errors(circuit, tech, n=32, seed=0, batch=16))
     assert stats["failed"] == 0, stats
-    assert stats["unflagged"]["median"] < 0.05, stats
+    if stats["unflagged_fraction"] > 0:
+        assert stats["unflagged"]["median"] < 0.05, stats
     assert stats["median"] < all_requests_limit, stats  # every random request
 
 
