@@ -76,10 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     circuit.add_argument("--seed", type=int, default=0)
     circuit.add_argument("--workers", type=_positive_int, default=None)
-    circuit.add_argument("--hidden", type=_positive_int, default=256)
+    circuit.add_argument("--hidden", type=_positive_int, default=512)
     circuit.add_argument("--members", type=_positive_int, default=5)
     circuit.add_argument(
-        "--max-epochs", type=_positive_int, default=600, help="ensemble epochs"
+        "--max-epochs", type=_positive_int, default=1000, help="ensemble epochs"
     )
     circuit.add_argument(
         "--loss", choices=("l1", "mse"), default="l1", help="ensemble loss"
@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     circuit.add_argument(
         "--distilled-hidden",
         type=_positive_int,
-        default=96,
+        default=192,
         help="width of the network distilled for the environment",
     )
     circuit.add_argument(

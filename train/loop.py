@@ -112,6 +112,9 @@ class SurrogateLoop:
             seed=config.seed,
             # the settings the loop's results were measured with: squared
             # error, bootstrap members, 15 % for early stopping, no test split
+            learning_rate=2e-3,
+            final_learning_rate=1e-4,
+            patience=40,
             loss="mse",
             bootstrap=True,
             validation=0.15,

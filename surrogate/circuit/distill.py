@@ -30,7 +30,7 @@ WEIGHT_NAMES = ("w1", "b1", "w2", "b2", "w3", "b3")
 class DistillConfig:
     """Student size and training (defaults: ~1.5 min on 2 cores for op2)."""
 
-    hidden: int = 96
+    hidden: int = 192
     designs: int = 200_000  # synthetic designs labelled by the ensemble
     epochs: int = 100
     batch: int = 1024

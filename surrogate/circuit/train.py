@@ -27,17 +27,17 @@ from surrogate.circuit.model import Ensemble, forward, predict
 
 @dataclass(frozen=True)
 class FitConfig:
-    """Training settings (the defaults fit op2 on 3,000 samples in ~2 min)."""
+    """Training settings (the defaults fit op2 on 3,000 samples in ~3 min)."""
 
-    hidden: int = 256
+    hidden: int = 512
     members: int = 5
-    learning_rate: float = 2e-3
-    final_learning_rate: float = 1e-4
+    learning_rate: float = 1e-3
+    final_learning_rate: float = 1e-5
     figure_weight: float = 1.0  # loss weight of performance figures
     op_weight: float = 0.2  # ... and of operating-point outputs
     batch: int = 256
-    max_epochs: int = 600
-    patience: int = 40
+    max_epochs: int = 1000
+    patience: int = 200
     loss: str = "l1"  # "l1" or "mse" (on standardised outputs)
     bootstrap: bool = False  # members see Poisson(1) resamples (else: own init)
     validation: float = 0.10  # share for early stopping and calibration
