@@ -68,7 +68,7 @@ def surrogate_params(loaded, model: str = "distilled") -> dict:
     """The pytree ``EnvParams.surrogate`` of a ``CircuitSurrogate``.
 
     ``model``: ``"distilled"`` (the one-member network distilled from the
-    ensemble, ~5-10x cheaper per step; falls back to the ensemble when the
+    ensemble, ~40x faster for op2; falls back to the ensemble when the
     surrogate has none) or ``"ensemble"`` (the mean of all members).
     """
     if model not in ("distilled", "ensemble"):

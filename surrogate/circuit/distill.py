@@ -1,7 +1,7 @@
 """A small, fast network distilled from the ensemble, for the env's inner loop.
 
 The ensemble is what the fit is judged by and what measures uncertainty, but
-five 256-wide members cost ~5x a single network per step. ``distill`` trains
+five 512-wide members cost ~40x a 192-wide network per step. ``distill`` trains
 one narrow MLP (``Ensemble`` with one member) to reproduce the ensemble's
 mean and validity on many designs the ensemble labels for free (uniform
 random actions, plus the training designs). The result is saved beside the
