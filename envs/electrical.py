@@ -36,10 +36,23 @@ from sim.technology import Technology
 # characterised region at typical currents and lengths (mapped on the trained
 # models; fug falls roughly as 1/L^2; sky130's pfet reaches gm/Id 15 only
 # above the region's 1 nA/um floor). GAC²E's own default gm/Id range: 5-20.
+#
+# A role entry (``ElectricalSpace.roles``: "pair" is every circuit's input
+# pair dp1) replaces its polarity's entries, so that the range is reachable
+# by construction. Generic's pair: its gates sit at VCM = VDD/2 = 0.6 V and
+# its source at the tail node, so Vgs_dp <= VCM - 0.1 V = 0.5 V leaves the
+# tail mirror the networks' lowest characterised Vds (0.1 V; below it the
+# mirror is in deep triode, flagged, and the sizing drifts). The nmos network
+# gives Vgs 0.50 V at gm/Id 17 (Vbs = -0.1 V, Vds 0.4 V, fug 0.5-10 GHz;
+# 0.60 V at 10, 0.74 V at 5), hence 17-20. On sky130 (VCM 0.9 V) the same
+# rule would give about 11 (Vgs 0.80 V at fug 3 GHz, 0.96 V at gm/Id 5), but
+# its random requests below it still size and simulate within 5 % median
+# (``python -m envs.consistency``), so sky130 keeps 5-20: no pair entry.
 ELECTRICAL_RANGES = {
     "generic": {
         "nmos": {"gmid": (5.0, 20.0), "fug": (5.0e8, 1.0e10)},
         "pmos": {"gmid": (5.0, 20.0), "fug": (2.0e8, 3.0e9)},
+        "pair": {"gmid": (17.0, 20.0)},
     },
     "sky130": {
         "nmos": {"gmid": (5.0, 20.0), "fug": (3.0e8, 3.0e9)},
@@ -71,11 +84,12 @@ def electrical_parameters(circuit: Circuit, tech: Technology) -> tuple[Parameter
     ranges = ELECTRICAL_RANGES.get(tech.name, ELECTRICAL_RANGES["generic"])
     gmid, fug = [], []
     for group, (polarity, _) in space.groups.items():
-        low, high = ranges[polarity]["gmid"]
+        r = group_ranges(ranges, polarity, space.roles.get(group))
+        low, high = r["gmid"]
         gmid.append(
             Parameter(f"gmid_{group}", low, high, (low + high) / 2, "1/V", "real")
         )
-        low, high = ranges[polarity]["fug"]
+        low, high = r["fug"]
         default = math.sqrt(low * high)
         fug.append(Parameter(f"fug_{group}", low, high, default, "Hz", "real", "log"))
     currents = [
@@ -86,6 +100,14 @@ def electrical_parameters(circuit: Circuit, tech: Technology) -> tuple[Parameter
     ]
     geometric = [circuit.parameter(name) for name in space.geometric]
     return tuple(gmid + fug + currents + geometric)
+
+
+def group_ranges(
+    ranges: dict, polarity: str, role: str | None
+) -> dict[str, tuple[float, float]]:
+    """A group's ``{"gmid": (1/V, 1/V), "fug": (Hz, Hz)}``: its polarity's
+    ranges in one technology's ``ranges``, with its role's entries on top."""
+    return {**ranges[polarity], **ranges.get(role or "", {})}
 
 
 def missing_device_models(tech_name: str) -> list[str]:

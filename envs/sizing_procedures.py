@@ -32,7 +32,7 @@ Every procedure takes a ``Sizer`` ``s`` and returns ``{parameter: [B]}``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -44,12 +44,16 @@ class ElectricalSpace:
     """One circuit's v0 space: device ``groups`` (name -> (polarity, the
     device whose operating point shows the group)), ``currents`` (name ->
     (low, high) in units of I0), ``geometric`` parameters kept as they are,
-    and the ``procedure``."""
+    the ``procedure``, and ``roles`` (group -> role: a role's entry in
+    ``envs.electrical.ELECTRICAL_RANGES``, where a technology has one,
+    replaces the polarity's ranges for that group; every circuit's input
+    pair is ``dp1``)."""
 
     groups: dict[str, tuple[str, str]]
     currents: dict[str, tuple[float, float]]
     geometric: tuple[str, ...]
     procedure: Callable
+    roles: dict[str, str] = field(default_factory=lambda: {"dp1": "pair"})
 
 
 def _tail_current(s, tail, vgs_dp, bank: str = "cm1"):
