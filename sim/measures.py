@@ -248,7 +248,16 @@ def operating_region(vgs: float, vds: float, vth: float, vdsat: float) -> int:
     node voltages give them negative). It assumes the gate is not driven in the
     reverse direction (e.g. vgs < 0 on an n device would read as on).
     """
-    return Region(int(operating_regions(vgs, vds, vth, vdsat)))
+    # Scalar twin of ``operating_regions`` (same rule and precedence): the
+    # environments call it for every device of every simulated design.
+    vgs, vds, vth, vdsat = (abs(float(v)) for v in (vgs, vds, vth, vdsat))
+    if not all(math.isfinite(v) for v in (vgs, vds, vth, vdsat)):
+        return Region.UNKNOWN
+    if vgs <= vth - SUBTHRESHOLD_SPAN:
+        return Region.OFF
+    if vgs < vth:
+        return Region.SUBTHRESHOLD
+    return Region.TRIODE if vds < vdsat else Region.SATURATION
 
 
 def _to_float(value: object) -> float:
@@ -284,7 +293,7 @@ class DeviceOperatingPoint:
         or non-numeric values become NaN.
         """
         values = {str(key).lower(): _to_float(v) for key, v in raw.items()}
-        return cls(**{f.name: values.get(f.name, NAN) for f in fields(cls)})
+        return cls(**{name: values.get(name, NAN) for name in _OP_FIELDS})
 
     def figures(self) -> dict[str, float]:
         """Derived figures, keyed as in ``FIGURE_NAMES``.
@@ -305,6 +314,8 @@ class DeviceOperatingPoint:
             "self_gain": _ratio(self.gm, self.gds),
         }
 
+
+_OP_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(DeviceOperatingPoint))
 
 FIGURE_NAMES: tuple[str, ...] = (
     "id",
