@@ -250,8 +250,10 @@ def operating_region(vgs: float, vds: float, vth: float, vdsat: float) -> int:
     """
     # Scalar twin of ``operating_regions`` (same rule and precedence): the
     # environments call it for every device of every simulated design.
-    vgs, vds, vth, vdsat = (abs(float(v)) for v in (vgs, vds, vth, vdsat))
-    if not all(math.isfinite(v) for v in (vgs, vds, vth, vdsat)):
+    vgs, vds = abs(float(vgs)), abs(float(vds))
+    vth, vdsat = abs(float(vth)), abs(float(vdsat))
+    isfinite = math.isfinite
+    if not (isfinite(vgs) and isfinite(vds) and isfinite(vth) and isfinite(vdsat)):
         return Region.UNKNOWN
     if vgs <= vth - SUBTHRESHOLD_SPAN:
         return Region.OFF
@@ -302,17 +304,51 @@ class DeviceOperatingPoint:
         transit frequency gm/(2*pi*|cgg|)), region (a ``Region`` code, an int)
         and self_gain (gm/gds, V/V) are derived; NaN where an input is missing.
         """
-        return {
-            "id": self.id,
-            "gm": self.gm,
-            "gds": self.gds,
-            "vth": self.vth,
-            "vdsat": self.vdsat,
-            "gmoverid": gm_over_id(self.gm, self.id),
-            "fug": transit_frequency(self.gm, self.cgg),
-            "region": operating_region(self.vgs, self.vds, self.vth, self.vdsat),
-            "self_gain": _ratio(self.gm, self.gds),
-        }
+        values = device_figure_values(*self.values())
+        return dict(zip(FIGURE_NAMES, values, strict=True))
+
+    def values(self) -> tuple[float, ...]:
+        """The raw values in field order (``id, gm, gds, vth, vdsat, cgg, vgs,
+        vds``, as ``device_figure_values`` takes them)."""
+        return (
+            self.id,
+            self.gm,
+            self.gds,
+            self.vth,
+            self.vdsat,
+            self.cgg,
+            self.vgs,
+            self.vds,
+        )
+
+
+def device_figure_values(
+    id: float,
+    gm: float,
+    gds: float,
+    vth: float,
+    vdsat: float,
+    cgg: float,
+    vgs: float,
+    vds: float,
+) -> tuple[float | int, ...]:
+    """``DeviceOperatingPoint.figures()`` as a tuple in ``FIGURE_NAMES`` order.
+
+    The scalar path the simulator takes for every device of every design
+    (region is a ``Region`` code, an int).
+    """
+    # Inlined _ratio (gm_over_id, transit_frequency, self gain): same arithmetic.
+    num = float(gm)
+    isfinite = math.isfinite
+    num_ok = isfinite(num)
+    den = abs(float(id))
+    gmoverid = num / den if num_ok and den != 0.0 and isfinite(den) else NAN
+    den = 2.0 * math.pi * abs(float(cgg))
+    fug = num / den if num_ok and den != 0.0 and isfinite(den) else NAN
+    den = float(gds)
+    self_gain = num / den if num_ok and den != 0.0 and isfinite(den) else NAN
+    region = operating_region(vgs, vds, vth, vdsat)
+    return (id, gm, gds, vth, vdsat, gmoverid, fug, region, self_gain)
 
 
 _OP_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(DeviceOperatingPoint))

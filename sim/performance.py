@@ -9,10 +9,11 @@ device listed under ``operating_point`` and reported as
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -78,18 +79,21 @@ def required_vectors(
     return dict(wanted)
 
 
-_SIGNATURES: dict[str, inspect.Signature] = {}
+# Per measure function: the function, its data parameter names, takes vdd.
+_SIGNATURES: dict[str, tuple[Callable[..., float], list[str], bool]] = {}
 
 
 def _call(function_name: str, args: list, keywords: dict, vdd: float) -> float:
     """Call a measure function: positional data args, then keywords (and vdd)."""
-    function = getattr(measures, function_name)
-    signature = _SIGNATURES.get(function_name)
-    if signature is None:
-        signature = _SIGNATURES[function_name] = inspect.signature(function)
-    names = [name for name in signature.parameters if name != "vdd"]
+    entry = _SIGNATURES.get(function_name)
+    if entry is None:
+        function = getattr(measures, function_name)
+        parameters = inspect.signature(function).parameters
+        names = [name for name in parameters if name != "vdd"]
+        entry = _SIGNATURES[function_name] = (function, names, "vdd" in parameters)
+    function, names, takes_vdd = entry
     bound = dict(zip(names, args, strict=False)) | keywords
-    if "vdd" in signature.parameters:
+    if takes_vdd:
         bound["vdd"] = vdd
     return float(function(**bound))
 
@@ -169,19 +173,53 @@ def performance(
     return out
 
 
+# (vector keys [8], figure names [9]) per device, keyed by what they depend on.
+_DevicePlan = tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
+_DEVICE_PLANS: dict[tuple, _DevicePlan] = {}
+# DeviceOperatingPoint fields: the order device_figure_values takes them in.
+_OP_QUANTITIES = tuple(
+    f.name for f in dataclasses.fields(measures.DeviceOperatingPoint)
+)
+_NAN = math.nan
+
+
+def _device_plan(circuit: Circuit, tech: Technology) -> _DevicePlan:
+    """Per device: its ``"analysis:vector"`` keys (in ``DeviceOperatingPoint``
+    field order) and output figure names; built once per circuit/technology."""
+    key = (circuit.op_analysis, tuple(circuit.devices.items()), tech.nmos, tech.pmos)
+    plan = _DEVICE_PLANS.get(key)
+    if plan is None:
+        entries = []
+        for device, polarity in circuit.devices.items():
+            dtype = tech.device(polarity)
+            keys = tuple(
+                f"{circuit.op_analysis}:{dtype.op_vector(device, q)}"
+                for q in _OP_QUANTITIES
+            )
+            entries.append(
+                (keys, tuple(f"{device}:{q}" for q in measures.FIGURE_NAMES))
+            )
+        plan = tuple(entries)
+        if len(_DEVICE_PLANS) >= 256:
+            _DEVICE_PLANS.pop(next(iter(_DEVICE_PLANS)))
+        _DEVICE_PLANS[key] = plan
+    return plan
+
+
 def _device_figures(
     circuit: Circuit, tech: Technology, tb_vectors: Mapping[str, np.ndarray]
 ) -> dict[str, float]:
-    out = {}
-    for device, polarity in circuit.devices.items():
-        dtype = tech.device(polarity)
-        raw = {}
-        for q in QUANTITIES:
-            key = f"{circuit.op_analysis}:{dtype.op_vector(device, q)}"
-            if key in tb_vectors:
-                raw[q] = float(np.real(tb_vectors[key][0]))
-        for q, value in measures.device_figures(raw).items():
-            out[f"{device}:{q}"] = float(value)
+    """``"<device>:<figure>"`` of every device (NaN where a value is missing)."""
+    out: dict[str, float] = {}
+    get = tb_vectors.get
+    figure_values = measures.device_figure_values
+    for keys, names in _device_plan(circuit, tech):
+        raw = []
+        for key in keys:
+            vector = get(key)
+            raw.append(_NAN if vector is None else float(vector[0].real))
+        for name, value in zip(names, figure_values(*raw), strict=True):
+            out[name] = float(value)
     return out
 
 

@@ -47,19 +47,22 @@ def default_store_path() -> Path:
     return Path.home() / ".cache" / "jaxsizer" / "simulations.sqlite"
 
 
+# json.dumps(..., sort_keys=True) and the same refusing NaN/inf, made once.
+_ENCODE = json.JSONEncoder(sort_keys=True).encode
+_ENCODE_FINITE = json.JSONEncoder(sort_keys=True, allow_nan=False).encode
+
+
 def _dumps(values: dict[str, float]) -> str:
     # JSON has no NaN/inf: store them as null / strings and restore on load.
-    clean = {
-        k: (
-            None
-            if isinstance(v, float) and math.isnan(v)
-            else str(v)
-            if isinstance(v, float) and math.isinf(v)
-            else v
-        )
-        for k, v in values.items()
-    }
-    return json.dumps(clean, sort_keys=True)
+    try:  # the usual all-finite case in one pass
+        return _ENCODE_FINITE(values)
+    except ValueError:
+        pass
+    clean = dict(values)
+    for k, v in values.items():
+        if isinstance(v, float) and not math.isfinite(v):
+            clean[k] = None if math.isnan(v) else str(v)
+    return _ENCODE(clean)
 
 
 def _loads(text: str) -> dict[str, float]:

@@ -337,6 +337,39 @@ def test_device_figures_with_missing_values() -> None:
     assert all(math.isnan(v) for k, v in empty.items() if k != "region")
 
 
+def test_device_figure_values_match_the_figure_functions() -> None:
+    """The inlined scalar path equals gm_over_id/transit_frequency/_ratio/
+    operating_region on random values with zeros, signs, NaN and inf."""
+    rng = np.random.default_rng(3)
+    specials = [0.0, -0.0, math.nan, math.inf, -math.inf, 1e-300, -2.5]
+    for _ in range(5000):
+        raw = [
+            float(rng.choice(specials)) if rng.random() < 0.2 else rng.normal()
+            for _ in range(8)
+        ]
+        id_, gm, gds, vth, vdsat, cgg, vgs, vds = raw
+        expected = (
+            id_,
+            gm,
+            gds,
+            vth,
+            vdsat,
+            measures.gm_over_id(gm, id_),
+            measures.transit_frequency(gm, cgg),
+            measures.operating_region(vgs, vds, vth, vdsat),
+            measures._ratio(gm, gds),
+        )
+        got = measures.device_figure_values(*raw)
+        assert len(got) == len(expected)
+        for a, b in zip(got, expected, strict=True):
+            assert a == b or (math.isnan(a) and math.isnan(b))
+        point = measures.DeviceOperatingPoint(*raw)
+        assert tuple(point.figures().values()) == got or all(
+            a == b or (math.isnan(a) and math.isnan(b))
+            for a, b in zip(point.figures().values(), got, strict=True)
+        )
+
+
 BSIM4_BENCH = """.model nch nmos level=54 version=4.8
 .model pch pmos level=54 version=4.8
 vdd vdd 0 1.8

@@ -69,6 +69,19 @@ def test_nan_and_inf_round_trip(store):
     assert back["pm"] == 61.5
 
 
+def test_stored_text_is_sorted_json_with_null_and_inf_strings():
+    """The finite fast path and the NaN/inf path write the same text as the
+    plain rule (sorted keys; NaN -> null, +-inf -> "inf"/"-inf")."""
+    from sim.store import _dumps
+
+    finite = {"b": 2.5, "a": -1e-300, "c": 3}
+    assert _dumps(finite) == json.dumps(finite, sort_keys=True)
+    mixed = {"z": math.inf, "y": math.nan, "x": 1.0, "w": -math.inf, "v": True}
+    assert _dumps(mixed) == json.dumps(
+        {"z": "inf", "y": None, "x": 1.0, "w": "-inf", "v": True}, sort_keys=True
+    )
+
+
 # -- through the Simulator -------------------------------------------------------
 def test_every_simulation_is_stored_and_repeats_are_served(pool, store):
     simulator = Simulator("op2", "generic", pool=pool, store=store)
