@@ -9,18 +9,9 @@ import sys
 from pathlib import Path
 
 from sim.circuit import builtin_circuits
-from sim.errors import UserInputError
+from sim.errors import EXIT_USAGE, UserInputError
+from sim.errors import OneLineArgumentParser as _Parser
 from sim.pool import SimulatorUnavailable
-
-EXIT_USAGE = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line and exit code 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"error: {message} (see --help)\n")
-        raise SystemExit(EXIT_USAGE)
 
 
 def _design_arg(text: str) -> dict:

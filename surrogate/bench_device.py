@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from surrogate.fit import _Parser
+from sim.errors import OneLineArgumentParser as _Parser
 
 ALL = ("sky130/nfet_01v8", "sky130/pfet_01v8", "generic/nmos", "generic/pmos")
 WIDTHS = (1e-6, 40e-6)  # m: request currents are Id/W times a width in this range

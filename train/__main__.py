@@ -11,15 +11,10 @@ import argparse
 import dataclasses
 import sys
 
+from sim.errors import OneLineArgumentParser as _Parser
 from sim.errors import UserInputError
 from train.loop import TrainConfig, config_from_dict, config_to_dict
 from train.ppo import PPOConfig
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"error: {message} (see --help)\n")
-        raise SystemExit(2)
 
 
 def _add_fields(parser: argparse.ArgumentParser, cls, prefix: str = "") -> None:
