@@ -13,10 +13,7 @@ the worker pool). Writes ``surrogate_steps_per_s``, ``spice_steps_per_s``,
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -24,6 +21,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from sim.bench import _machine
 from sim.errors import UserInputError
 
 
@@ -112,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"error: {error}\n")
         return 2
     surrogate = surrogate_params(loaded, args.model)
-    model = "distilled" if surrogate["weights"] is loaded.fast_weights else "ensemble"
+    model = args.model if loaded.fast_weights is not None else "ensemble"
     if args.members and model == "ensemble":
         surrogate["weights"] = {
             k: v[: args.members] for k, v in surrogate["weights"].items()
@@ -133,12 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         "surrogate_steps_per_s": fast,
         "spice_steps_per_s": slow,
         "ratio": fast / slow,
-        "machine": {
-            "cores": os.cpu_count(),
-            "platform": platform.platform(),
-            "jax": jax.__version__,
-            "date": datetime.date.today().isoformat(),
-        },
+        "machine": {**_machine(), "jax": jax.__version__},
     }
     print("| measure | value |\n|---|---|")
     for key in ("surrogate_steps_per_s", "spice_steps_per_s", "ratio"):

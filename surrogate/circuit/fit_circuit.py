@@ -31,7 +31,7 @@ from surrogate.circuit.dataset import (
 )
 from surrogate.circuit.distill import DistillConfig, distill
 from surrogate.circuit.store import save_surrogate, surrogate_dir
-from surrogate.circuit.train import FitConfig, fit_surrogate
+from surrogate.circuit.train import FitConfig, fit_surrogate, output_weights
 
 # The figures issue 6's acceptance names, with the unit each error is read in.
 HEADLINE = {"a_0": "dB", "ugbw": "%", "power": "%", "pm": "deg"}
@@ -77,11 +77,8 @@ def fit_circuit(
             data.inputs[fitted.train_index],
         ]
     )
-    n_figures = len(definition.figures)
-    output_weight = np.where(
-        np.arange(len(data.output_names)) < n_figures,
-        config.figure_weight,
-        config.op_weight,
+    output_weight = output_weights(
+        config, len(data.output_names), len(definition.figures)
     )
     student = distill(fitted.weights, inputs, output_weight, distill_config)
     student_report = accuracy(

@@ -68,6 +68,17 @@ class FittedSurrogate:
     spread_scale: np.ndarray | None = None  # [K] calibration of the spread
 
 
+def output_weights(
+    config: FitConfig, n_outputs: int, figure_count: int | None
+) -> np.ndarray:
+    """Loss weight [n_outputs] per output: ``figure_weight`` for the first
+    ``figure_count`` (all when None), ``op_weight`` for the rest."""
+    n_figures = n_outputs if figure_count is None else figure_count
+    return np.where(
+        np.arange(n_outputs) < n_figures, config.figure_weight, config.op_weight
+    )
+
+
 def _loss(weights, x, y, mask, valid, boot, output_weight, kind="l1"):
     """Weighted masked L1 or squared error per member (sample counts ``boot``
     [M, B]) plus the validity head's cross-entropy."""
@@ -145,12 +156,8 @@ def fit_surrogate(
         alpha=config.final_learning_rate / config.learning_rate,
     )
     tx = optax.adam(schedule)
-    n_figures = figure_count if figure_count is not None else y.shape[1]
     output_weight = jnp.asarray(
-        np.where(
-            np.arange(y.shape[1]) < n_figures, config.figure_weight, config.op_weight
-        ),
-        jnp.float32,
+        output_weights(config, y.shape[1], figure_count), jnp.float32
     )
     opt_state = tx.init(weights)
     # bootstrap: each member weighs each training sample by a Poisson(1) count
