@@ -22,7 +22,7 @@ import jax
 import numpy as np
 
 from sim.bench import _machine
-from sim.errors import UserInputError
+from sim.errors import OneLineArgumentParser, UserInputError, positive_int
 
 
 def surrogate_rate(env, params, batch: int, steps: int, repeats: int = 3) -> float:
@@ -69,15 +69,15 @@ def spice_rate(problem, designs: int, seed: int = 0) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineArgumentParser(
         prog="python -m surrogate.bench",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--env", default="jaxsizer/op2-sky130-v1")
-    parser.add_argument("--batch", type=int, default=4096)
-    parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--spice-steps", type=int, default=200)
+    parser.add_argument("--batch", type=positive_int, default=4096)
+    parser.add_argument("--steps", type=positive_int, default=100)
+    parser.add_argument("--spice-steps", type=positive_int, default=200)
     parser.add_argument(
         "--model",
         choices=("distilled", "ensemble"),
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--members",
-        type=int,
+        type=positive_int,
         default=None,
         help="with --model ensemble: members used (default: all)",
     )

@@ -16,14 +16,8 @@ from pathlib import Path
 
 from sim.errors import EXIT_USAGE, UserInputError
 from sim.errors import OneLineArgumentParser as _Parser
+from sim.errors import positive_int as _positive_int
 from sim.pool import SimulatorUnavailable
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -199,3 +199,20 @@ def test_stale_student_is_removed_when_saving_without_one(tmp_path, smooth_fit):
     save_surrogate(tmp_path, replace(fitted, spread_scale=None), data, {})
     loaded = load_surrogate(tmp_path)
     assert loaded.fast_weights is None and loaded.spread_scale is None
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["surrogate.bench", "--batch", "0"], "--batch: must be >= 1"),
+        (["surrogate.bench", "--model", "big"], "--model: invalid choice"),
+        (["surrogate.fit", "circuit", "--loss", "huber"], "--loss: invalid choice"),
+        (["surrogate.fit", "circuit", "--samples", "0"], "--samples: must be >= 1"),
+    ],
+)
+def test_bad_cli_arguments_give_one_line(argv, message):
+    run = subprocess.run(
+        [sys.executable, "-m", *argv], cwd=ROOT, capture_output=True, text=True
+    )
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1 and message in run.stderr
