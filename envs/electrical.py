@@ -30,6 +30,7 @@ from envs.sizing_procedures import PROCEDURES, ElectricalSpace
 from sim.circuit import Circuit, Parameter
 from sim.errors import UserInputError
 from sim.technology import Technology
+from surrogate.device.names import DEVICE_NAMES
 
 # Per technology and polarity: gm/Id (1/V) and fug (Hz) ranges inside which
 # the device networks (models/<tech>/<device>) find W and L within their
@@ -58,10 +59,6 @@ ELECTRICAL_RANGES = {
         "nmos": {"gmid": (5.0, 20.0), "fug": (3.0e8, 3.0e9)},
         "pmos": {"gmid": (5.0, 15.0), "fug": (1.0e8, 1.0e9)},
     },
-}
-DEVICE_NAMES = {
-    "generic": {"nmos": "nmos", "pmos": "pmos"},
-    "sky130": {"nmos": "nfet_01v8", "pmos": "pfet_01v8"},
 }
 
 

@@ -55,8 +55,13 @@ class EnvState:
 
 
 def ensemble_predictor(surrogate: dict, features: jax.Array):
-    """``Predictor`` of a trained ``surrogate.circuit`` ensemble (dict of arrays)."""
+    """``Predictor`` of a trained ``surrogate.circuit`` ensemble (dict of
+    arrays; its ``physics`` entry, when present, adds the physics inputs)."""
     from surrogate.circuit.model import from_model_units, predict
+    from surrogate.circuit.physics import physics_inputs
+
+    if surrogate.get("physics") is not None:
+        features = physics_inputs(surrogate["physics"], features)
 
     y, _, p_valid = predict(
         surrogate["weights"], surrogate["mean"], surrogate["std"], features
@@ -74,7 +79,9 @@ def surrogate_params(loaded, model: str = "distilled") -> dict:
     if model not in ("distilled", "ensemble"):
         raise ValueError(f"model must be 'distilled' or 'ensemble', not {model!r}")
     use_fast = model == "distilled" and loaded.fast_weights is not None
+    physics = None if use_fast else getattr(loaded, "physics", None)
     return {
+        "physics": physics,  # the distilled network takes the plain features
         "weights": loaded.fast_weights if use_fast else loaded.weights,
         "mean": loaded.mean,
         "std": loaded.std,

@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     circuit.add_argument("--distill-epochs", type=_positive_int, default=100)
     circuit.add_argument(
+        "--no-physics",
+        action="store_true",
+        help="plain inputs only (no device-physics inputs, surrogate.circuit.physics)",
+    )
+    circuit.add_argument(
         "--out",
         type=Path,
         default=None,
@@ -202,6 +207,7 @@ def _circuit(args: argparse.Namespace) -> int:
         args.out,
         config,
         distill_config,
+        physics=not args.no_physics,
     )
     print_summary(summary)
     if args.report:

@@ -173,6 +173,10 @@ def test_fit_cli_on_real_simulations_and_env_steps(fitted_by_cli, model):
     loaded = load_surrogate(out)
     assert loaded.fast_weights["w1"].shape[0] == 1
     assert loaded.spread_scale.shape == (len(loaded.output_names),)
+    # op2 has a physics estimator: the ensemble takes its inputs, the student not
+    n_params = loaded.fast_weights["w1"].shape[1]
+    assert summary["physics_inputs"] == len(loaded.physics.feature_names) > 0
+    assert loaded.weights["w1"].shape[1] == n_params + summary["physics_inputs"]
     problem = load_problem("jaxsizer/op2-generic-v1", all_figures=True)
     try:
         env = SurrogateEnv(problem.definition, problem.default_params)

@@ -7,6 +7,8 @@ mean and validity on many designs the ensemble labels for free (uniform
 random actions, plus the training designs). The result is saved beside the
 ensemble (``fast.npz``) and is what ``SurrogateEnv`` steps by default; its
 own held-out error against SPICE is reported next to the ensemble's.
+When the ensemble takes physics inputs (``surrogate.circuit.physics``), the
+teacher computes them while labelling; the student sees the plain features.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from flax import nnx
 from tqdm import tqdm
 
 from surrogate.circuit.model import Ensemble, forward
+from surrogate.circuit.physics import physics_inputs
 
 WEIGHT_NAMES = ("w1", "b1", "w2", "b2", "w3", "b3")
 
@@ -49,13 +52,16 @@ class DistilledSurrogate:
 
 
 def teacher_labels(
-    weights: dict, inputs: np.ndarray, chunk: int = 8192
+    weights: dict, inputs: np.ndarray, chunk: int = 8192, physics=None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Ensemble mean of the standardised outputs [N, K] and validity [N]."""
+    """Ensemble mean of the standardised outputs [N, K] and validity [N] on
+    features ``inputs`` [N, n] (plus ``physics`` inputs when given)."""
     weights = {k: jnp.asarray(v) for k, v in weights.items()}
 
     @jax.jit
     def label(x):
+        if physics is not None:
+            x = physics_inputs(physics, x)
         out = forward(weights, x)
         return out[..., :-1].mean(axis=0), jax.nn.sigmoid(out[..., -1]).mean(axis=0)
 
@@ -85,15 +91,17 @@ def distill(
     output_weight: np.ndarray,
     config: DistillConfig = DistillConfig(),
     progress: bool = True,
+    physics=None,
 ) -> DistilledSurrogate:
     """Fit a one-member MLP to the ensemble on ``inputs`` [N, n] (features).
 
-    ``output_weight`` [K] weighs the outputs as the ensemble's fit did.
+    ``output_weight`` [K] weighs the outputs as the ensemble's fit did;
+    ``physics``: the ensemble's ``surrogate.circuit.physics.Physics``, if any.
     """
     start = time.perf_counter()
     rng = np.random.default_rng(config.seed)
     x = np.asarray(inputs, np.float32)
-    y, p_valid = teacher_labels(teacher_weights, x)
+    y, p_valid = teacher_labels(teacher_weights, x, physics=physics)
     n_out = y.shape[1]
     model = Ensemble(x.shape[1], n_out, config.hidden, 1, rngs=nnx.Rngs(config.seed))
     weights = {k: getattr(model, k)[...] for k in WEIGHT_NAMES}

@@ -30,8 +30,19 @@ from surrogate.circuit.dataset import (
     surrogate_features,
 )
 from surrogate.circuit.distill import DistillConfig, distill
+from surrogate.circuit.physics import (
+    fine_tune,
+    fit_scaling,
+    physics_for,
+    with_physics,
+)
 from surrogate.circuit.store import save_surrogate, surrogate_dir
-from surrogate.circuit.train import FitConfig, fit_surrogate, output_weights
+from surrogate.circuit.train import (
+    FitConfig,
+    fit_surrogate,
+    output_weights,
+    split_indices,
+)
 
 # The figures issue 6's acceptance names, with the unit each error is read in.
 HEADLINE = {"a_0": "dB", "ugbw": "%", "power": "%", "pm": "deg"}
@@ -46,9 +57,11 @@ def fit_circuit(
     out: Path | None = None,
     config: FitConfig | None = None,
     distill_config: DistillConfig | None = None,
+    physics: bool = True,
 ) -> dict:
     """Simulate ``samples`` designs, fit the ensemble, distil it, save both;
-    return a report."""
+    return a report. ``physics``: give the ensemble the device-physics inputs
+    of ``surrogate.circuit.physics`` where the circuit has an estimator."""
     config = config or FitConfig(seed=seed)
     distill_config = distill_config or DistillConfig(seed=seed)
     with Simulator(circuit, tech, n_workers=workers) as simulator:
@@ -63,7 +76,20 @@ def fit_circuit(
         )
         simulate_seconds = time.perf_counter() - start
         fingerprint = simulator.circuit.fingerprint
+        estimator = (
+            physics_for(simulator.circuit, simulator.technology, definition.scale)
+            if physics
+            else None
+        )
     data = build_dataset(definition, evaluations)
+    n_features = data.inputs.shape[1]
+    tuning = None
+    if estimator is not None:
+        # the device networks are fine-tuned on the training designs only
+        fit_index, check_index, _ = split_indices(len(data.inputs), config)
+        estimator, tuning = fine_tune(estimator, data, fit_index, check_index)
+        estimator = fit_scaling(estimator, data.params)
+        data = with_physics(data, estimator)
     fitted = fit_surrogate(data, config, figure_count=len(definition.figures))
     report = accuracy(fitted, data, fitted.test_index)
     # the student learns the ensemble on random designs and the training designs
@@ -74,16 +100,18 @@ def fit_circuit(
             surrogate_features(
                 scale_action(actions, definition.scale), definition.scale
             ),
-            data.inputs[fitted.train_index],
+            data.inputs[fitted.train_index, :n_features],
         ]
     )
     output_weight = output_weights(
         config, len(data.output_names), len(definition.figures)
     )
-    student = distill(fitted.weights, inputs, output_weight, distill_config)
+    student = distill(
+        fitted.weights, inputs, output_weight, distill_config, physics=estimator
+    )
     student_report = accuracy(
         replace(fitted, weights=student.weights, spread_scale=None),
-        data,
+        replace(data, inputs=data.inputs[:, :n_features]),
         fitted.test_index,
     )
     for entry in student_report.values():  # one member: no spread to judge
@@ -97,6 +125,8 @@ def fit_circuit(
         "hidden": config.hidden,
         "members": config.members,
         "loss": config.loss,
+        "physics_inputs": None if estimator is None else len(estimator.feature_names),
+        "physics_tuning": tuning,
         "accuracy": report,
         "distilled": {
             "hidden": distill_config.hidden,
@@ -105,7 +135,9 @@ def fit_circuit(
             "accuracy": student_report,
         },
     }
-    save_surrogate(directory, fitted, data, meta, distilled=student.weights)
+    save_surrogate(
+        directory, fitted, data, meta, distilled=student.weights, physics=estimator
+    )
     summary = {
         "circuit": circuit,
         "technology": tech,
@@ -116,6 +148,8 @@ def fit_circuit(
         "fit_seconds": fitted.seconds,
         "distill_seconds": student.seconds,
         "epochs": fitted.epochs,
+        "physics_inputs": meta["physics_inputs"],
+        "physics_tuning": tuning,
         "saved_to": str(directory),
         "figures": {},
         "within_2_sigma_median": None,

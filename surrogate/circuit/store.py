@@ -3,8 +3,10 @@
 Files: ``weights.npz`` (arrays w1, b1, w2, b2, w3, b3 of the ensemble, see
 ``surrogate.circuit.model``), optionally ``fast.npz`` (the same arrays for the
 one-member network distilled from it, ``surrogate.circuit.distill``) and
-``surrogate.json`` (output names, transform masks and signs, standardisation,
-the spread's calibration, circuit fingerprint, technology, corner, sample
+optionally ``physics.npz`` (the device forward networks behind the ensemble's
+physics inputs, ``surrogate.circuit.physics``), and ``surrogate.json`` (output
+names, transform masks and signs, standardisation, the spread's calibration,
+the physics inputs' scaling, circuit fingerprint, technology, corner, sample
 count, date, accuracy). Loading needs neither the training code nor
 the simulator.
 """
@@ -35,12 +37,16 @@ class CircuitSurrogate:
     meta: dict
     spread_scale: jnp.ndarray | None = None  # [K] calibration of the spread
     fast_weights: dict[str, jnp.ndarray] | None = None  # distilled network
+    physics: object | None = None  # the ensemble's surrogate.circuit.physics inputs
 
     def predict(self, x):
         """Raw figures, calibrated spread (model units) and validity for
-        inputs [B, n], from the ensemble."""
+        ``surrogate_features`` [B, n], from the ensemble."""
         from surrogate.circuit.model import from_model_units, predict
+        from surrogate.circuit.physics import physics_inputs
 
+        if self.physics is not None:
+            x = physics_inputs(self.physics, x)
         y, spread, p_valid = predict(
             self.weights, self.mean, self.std, x, self.spread_scale
         )
@@ -52,10 +58,18 @@ def surrogate_dir(technology: str, circuit: str, root: Path | None = None) -> Pa
 
 
 def save_surrogate(
-    directory: Path, fitted, dataset, meta: dict, distilled: dict | None = None
+    directory: Path,
+    fitted,
+    dataset,
+    meta: dict,
+    distilled: dict | None = None,
+    physics=None,
 ) -> None:
-    """Write ``weights.npz`` (and ``fast.npz`` for ``distilled`` weights) and
+    """Write ``weights.npz`` (and ``fast.npz`` for ``distilled`` weights,
+    ``physics.npz`` for the ensemble's ``physics`` inputs) and
     ``surrogate.json`` into ``directory``."""
+    from surrogate.circuit.physics import physics_to_files
+
     directory.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         directory / "weights.npz",
@@ -68,6 +82,12 @@ def save_surrogate(
         )
     elif fast.exists():
         fast.unlink()  # a stale student of an older ensemble
+    physics_meta, physics_file = None, directory / "physics.npz"
+    if physics is not None:
+        physics_meta, arrays = physics_to_files(physics)
+        np.savez_compressed(physics_file, **arrays)
+    elif physics_file.exists():
+        physics_file.unlink()
     scale = getattr(fitted, "spread_scale", None)
     info = {
         **meta,
@@ -78,6 +98,7 @@ def save_surrogate(
         "mean": [float(v) for v in fitted.mean],
         "std": [float(v) for v in fitted.std],
         "spread_scale": None if scale is None else [float(v) for v in scale],
+        "physics": physics_meta,
         "samples": int(len(dataset.inputs)),
         "epochs": int(fitted.epochs),
         "fit_seconds": float(fitted.seconds),
@@ -94,6 +115,12 @@ def load_surrogate(directory: Path) -> CircuitSurrogate:
     if (directory / "fast.npz").is_file():
         with np.load(directory / "fast.npz") as data:
             fast_weights = {k: jnp.asarray(data[k]) for k in data.files}
+    physics = None
+    if meta.get("physics") is not None:
+        from surrogate.circuit.physics import physics_from_files
+
+        with np.load(directory / "physics.npz") as data:
+            physics = physics_from_files(meta["physics"], data)
     scale = meta.get("spread_scale")
     return CircuitSurrogate(
         weights=weights,
@@ -105,4 +132,5 @@ def load_surrogate(directory: Path) -> CircuitSurrogate:
         meta=meta,
         spread_scale=None if scale is None else jnp.asarray(scale, jnp.float32),
         fast_weights=fast_weights,
+        physics=physics,
     )

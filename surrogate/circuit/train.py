@@ -79,6 +79,19 @@ def output_weights(
     )
 
 
+def split_indices(n: int, config: FitConfig) -> tuple[np.ndarray, ...]:
+    """Sorted ``train``, ``validation`` and ``test`` indices of ``n`` designs
+    (shares and seed from ``config``)."""
+    order = np.random.default_rng(config.seed).permutation(n)
+    n_test = int(config.held_out * n)
+    n_validation = max(1, int(config.validation * n))
+    return (
+        np.sort(order[n_test + n_validation :]),
+        np.sort(order[n_test : n_test + n_validation]),
+        np.sort(order[:n_test]),
+    )
+
+
 def _loss(weights, x, y, mask, valid, boot, output_weight, kind="l1"):
     """Weighted masked L1 or squared error per member (sample counts ``boot``
     [M, B]) plus the validity head's cross-entropy."""
@@ -110,12 +123,7 @@ def fit_surrogate(
     start = time.perf_counter()
     rng = np.random.default_rng(config.seed)
     n = len(data.inputs)
-    order = rng.permutation(n)
-    n_test = int(config.held_out * n)
-    n_validation = max(1, int(config.validation * n))
-    test_index = np.sort(order[:n_test])
-    validation_index = np.sort(order[n_test : n_test + n_validation])
-    train_index = np.sort(order[n_test + n_validation :])
+    train_index, validation_index, test_index = split_indices(n, config)
     finite = np.isfinite(data.outputs) & data.valid[:, None]
     train_rows = data.outputs[train_index]
     train_ok = finite[train_index]
