@@ -57,6 +57,16 @@ def surrogate_dir(technology: str, circuit: str, root: Path | None = None) -> Pa
     return (root or MODELS_DIR) / technology / circuit
 
 
+def _write_optional(path: Path, arrays: dict | None) -> None:
+    """``arrays`` (float32) to the npz ``path``; None removes ``path``."""
+    if arrays is not None:
+        np.savez_compressed(
+            path, **{k: np.asarray(v, np.float32) for k, v in arrays.items()}
+        )
+    elif path.exists():
+        path.unlink()
+
+
 def save_surrogate(
     directory: Path,
     fitted,
@@ -75,19 +85,12 @@ def save_surrogate(
         directory / "weights.npz",
         **{k: np.asarray(v, np.float32) for k, v in fitted.weights.items()},
     )
-    fast = directory / "fast.npz"
-    if distilled is not None:
-        np.savez_compressed(
-            fast, **{k: np.asarray(v, np.float32) for k, v in distilled.items()}
-        )
-    elif fast.exists():
-        fast.unlink()  # a stale student of an older ensemble
-    physics_meta, physics_file = None, directory / "physics.npz"
-    if physics is not None:
-        physics_meta, arrays = physics_to_files(physics)
-        np.savez_compressed(physics_file, **arrays)
-    elif physics_file.exists():
-        physics_file.unlink()
+    # optional files: written when given, else a stale one of an older fit goes
+    physics_meta, physics_arrays = (
+        (None, None) if physics is None else physics_to_files(physics)
+    )
+    _write_optional(directory / "fast.npz", distilled)
+    _write_optional(directory / "physics.npz", physics_arrays)
     scale = getattr(fitted, "spread_scale", None)
     info = {
         **meta,
