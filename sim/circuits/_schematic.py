@@ -58,6 +58,16 @@ class Sheet:
         side = "left" if f.gate.x < f.center.x else "right"
         self.net(f.gate, name, side=side, length=length)
 
+    def pair(self, kind, xs, y, anchor, names, gate_net=None):
+        """Two mirrored fets at ``x = xs`` (gates facing out), each gate on
+        the labelled net ``gate_net`` when given; returns (left, right)."""
+        left = self.fet(kind, (xs[0], y), anchor, names[0])
+        right = self.fet(kind, (xs[1], y), anchor, names[1], gate="right")
+        if gate_net is not None:
+            self.gate_net(left, gate_net)
+            self.gate_net(right, gate_net)
+        return left, right
+
     def diode(self, f):
         """Tie a fet's gate to its drain."""
         g = f.gate
@@ -83,24 +93,17 @@ def folded_cascode_core(
     xt)`` with the input pair and its tail (``tail_name``, gate nb) between
     them, and a caption. Device tuples are (left label, right label)."""
     xl, xr, xt = x
-    tl = s.fet("p", (xl, 0), "source", top[0])
-    tr = s.fet("p", (xr, 0), "source", top[1], gate="right")
+    tl, tr = s.pair("p", (xl, xr), 0, "source", top)
     for f in (tl, tr):
         s.vdd(f.source)
     s.gate_net(tl, top_gate)
     s.gate_net(tr, top_gate)
     y_fold = tl.drain.y - 0.6
-    cl3 = s.fet("p", (xl, y_fold - 0.6), "source", pcas[0])
-    cr3 = s.fet("p", (xr, y_fold - 0.6), "source", pcas[1], gate="right")
-    s.gate_net(cl3, "vbp")
-    s.gate_net(cr3, "vbp")
+    cl3, cr3 = s.pair("p", (xl, xr), y_fold - 0.6, "source", pcas, "vbp")
     s.line(tl.drain, cl3.source)
     s.line(tr.drain, cr3.source)
     y_mid = cl3.drain.y - 0.7
-    cl2 = s.fet("n", (xl, y_mid - 0.7), "drain", ncas[0])
-    cr2 = s.fet("n", (xr, y_mid - 0.7), "drain", ncas[1], gate="right")
-    s.gate_net(cl2, "vbn")
-    s.gate_net(cr2, "vbn")
+    cl2, cr2 = s.pair("n", (xl, xr), y_mid - 0.7, "drain", ncas, "vbn")
     s.line(cl3.drain, cl2.drain)
     s.line(cr3.drain, cr2.drain)
     bl = s.fet(
