@@ -11,6 +11,7 @@ Two benchmarks:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import os
@@ -19,9 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from sim.backend import BackendConfig, make_backend
 from sim.errors import UserInputError
 from sim.job import SimulationJob
-from sim.pool import SimulationPool
 from sim.reference import run_batch
 from sim.sampling import random_designs
 from sim.simulator import Simulator
@@ -61,7 +62,7 @@ def _bench_jobs(
 def _pool_rate(
     jobs: list[SimulationJob], warmup: list[SimulationJob], workers: int
 ) -> tuple[float, int]:
-    with SimulationPool(workers) as pool:
+    with contextlib.closing(make_backend(BackendConfig(workers=workers))) as pool:
         pool.map(warmup)
         start = time.perf_counter()
         results = pool.map(jobs)
@@ -127,9 +128,9 @@ def run_full_bench(circuit: str, tech: str, n: int = 40, seed: int = 0) -> dict:
         with (
             tempfile.TemporaryDirectory(prefix="jaxsizer-bench-") as tmp,
             SimulationStore(Path(tmp) / "s.sqlite") as store,
-            SimulationPool(workers) as pool,
+            contextlib.closing(make_backend(BackendConfig(workers=workers))) as pool,
         ):
-            simulator = Simulator(circuit, tech, pool=pool, store=store)
+            simulator = Simulator(circuit, tech, backend=pool, store=store)
             simulator.simulate(random_designs(simulator.circuit, 4, seed + 1))
             designs = random_designs(simulator.circuit, n, seed)
             start = time.perf_counter()

@@ -21,6 +21,7 @@ import yaml
 
 from sim.errors import UserInputError
 from sim.measure_kinds import DESIGN_KINDS, KINDS
+from sim.targets import TargetBox, spec_range
 
 BUILTIN_DIR = Path(__file__).parent / "circuits"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -34,6 +35,7 @@ RESERVED = frozenset(
     """.split()
 )
 SCALES = ("linear", "log")
+REWARDS = ("amplifier", "distance")
 SNAP_TOLERANCE = 1e-6  # relative; float32 round-off is ~6e-8
 
 
@@ -138,20 +140,6 @@ class Measure:
 
 
 @dataclass(frozen=True)
-class Spec:
-    """A target on a measure: ``lower`` (perf >= target) or ``upper`` bound.
-
-    Targets are sampled from ``range`` (in the measure's unit) on ``scale``.
-    """
-
-    measure: str
-    bound: str
-    low: float
-    high: float
-    scale: str = "linear"
-
-
-@dataclass(frozen=True)
 class Circuit:
     """A sizing problem on one technology (per-technology overrides applied)."""
 
@@ -166,9 +154,12 @@ class Circuit:
     devices: dict[str, str]  # device name -> "nmos" | "pmos"
     op_testbench: str
     op_analysis: str
-    specs: tuple[Spec, ...]
+    box: TargetBox  # the declared target distribution (``sim.targets``)
     technology: str
     fingerprint: str = ""
+    reward: str = "amplifier"  # or "distance": point targets (GAC²E's nand4, st1)
+    electrical_space: str = ""  # name of the v0 sizing procedure, if any
+    surrogate_physics: str = ""  # name of the surrogate's physics estimator
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -212,7 +203,7 @@ class Circuit:
             self,
             measures=kept,
             testbenches=testbenches,
-            specs=tuple(s for s in self.specs if s.measure in names),
+            box=TargetBox(tuple(s for s in self.box.specs if s.name in names)),
             fingerprint=digest.hexdigest()[:16],
         )
 
@@ -359,32 +350,6 @@ def _with_base(data: dict, directory: Path, where: str) -> dict:
     return _merge(base, {k: v for k, v in data.items() if k != "base"})
 
 
-def _feasible_ranges(
-    specs: tuple[Spec, ...], directory: Path, tech_name: str | None, where: str
-) -> tuple[Spec, ...]:
-    """Spec ranges from ``feasible_<tech>.json`` (``python -m sim specs``), if any."""
-    import json
-
-    path = directory / f"feasible_{tech_name}.json"
-    if tech_name is None or not path.is_file():
-        return specs
-    try:
-        stored = json.loads(path.read_text())["specs"]
-    except (ValueError, KeyError) as error:
-        raise _fail(where, f"{path.name} is malformed ({error})") from None
-    out = []
-    for spec in specs:
-        entry = stored.get(spec.measure)
-        if entry is None or entry.get("bound") != spec.bound:
-            out.append(spec)
-            continue
-        low, high = (float(v) for v in entry["range"])
-        out.append(
-            Spec(spec.measure, spec.bound, low, high, entry.get("scale", spec.scale))
-        )
-    return tuple(out)
-
-
 def circuit_file(name_or_path: str | Path) -> Path:
     """Path of a circuit's YAML from a built-in name, a directory or a file."""
     text = str(name_or_path)
@@ -449,6 +414,9 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
         "specs",
         "technologies",
         "base",
+        "reward",
+        "electrical_space",
+        "surrogate_physics",
     }
     unknown = set(data) - known
     if unknown:
@@ -483,8 +451,18 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
     devices, op_tb, op_an = _operating_point(
         data.get("operating_point"), testbenches, where
     )
-    specs = _specs(data.get("specs") or {}, {m.name for m in measures}, where)
-    specs = _feasible_ranges(specs, directory, tech_name, where)
+    box = _box(data.get("specs") or {}, measures, where)
+    reward = data.get("reward", "amplifier")
+    if reward not in REWARDS:
+        raise _fail(
+            where, f"reward must be one of {', '.join(REWARDS)}, got {reward!r}"
+        )
+    procedures = {}
+    for key in ("electrical_space", "surrogate_physics"):
+        value = data.get(key, "")
+        if not isinstance(value, str) or (value and not _NAME.match(value)):
+            raise _fail(where, f"{key} must be a procedure name, got {value!r}")
+        procedures[key] = value
     # Only what changes simulation results: specs, bounds and comments in the
     # YAML may be edited without invalidating stored simulations.
     digest = hashlib.sha256(
@@ -513,9 +491,11 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
         devices=devices,
         op_testbench=op_tb,
         op_analysis=op_an,
-        specs=specs,
+        box=box,
         technology=tech_name or "",
         fingerprint=digest.hexdigest()[:16],
+        reward=reward,
+        **procedures,
     )
 
 
@@ -664,21 +644,17 @@ def _operating_point(spec: Any, testbenches, where: str):
     return {str(k): str(v) for k, v in devices.items()}, tb, an
 
 
-def _specs(spec: Any, measures: set[str], where: str) -> tuple[Spec, ...]:
+def _box(spec: Any, measures: tuple[Measure, ...], where: str) -> TargetBox:
+    """The declared target box (``specs:``): each entry names a measure."""
     if not isinstance(spec, dict):
         raise _fail(where, "'specs' must map measure names to bounds")
+    units = {m.name: m.unit for m in measures}
     out = []
-    for name, s in spec.items():
-        if name not in measures:
+    for name, entry in spec.items():
+        if name not in units:
             raise _fail(where, f"spec {name}: no measure of that name")
-        if not isinstance(s, dict) or s.get("bound") not in ("lower", "upper"):
-            raise _fail(where, f"spec {name}: 'bound' must be lower or upper")
-        rng = s.get("range")
-        if not isinstance(rng, list) or len(rng) != 2:
-            raise _fail(where, f"spec {name}: 'range' must be [min, max]")
-        low, high = (_float(v, where, f"spec {name} range") for v in rng)
-        scale = s.get("scale", "linear")
-        if scale not in SCALES or (scale == "log" and low <= 0) or low > high:
-            raise _fail(where, f"spec {name}: bad range/scale")
-        out.append(Spec(str(name), s["bound"], low, high, scale))
-    return tuple(out)
+        try:
+            out.append(spec_range(str(name), entry, units[name]))
+        except UserInputError as error:
+            raise _fail(where, str(error)) from None
+    return TargetBox(tuple(out))

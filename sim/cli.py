@@ -338,13 +338,13 @@ def _specs(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from sim.report import engineering
     from sim.sampling import random_designs
     from sim.specs import (
         derive_feasible_specs,
         feasible_file,
         write_feasible,
     )
+    from sim.units import engineering
 
     if args.n < 10:
         raise UserInputError("--n must be at least 10")

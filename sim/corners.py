@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from pathlib import Path
@@ -9,12 +10,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from sim.backend import BackendConfig, SimulationBackend, make_backend
 from sim.errors import UserInputError
-from sim.pool import SimulationPool
-from sim.report import engineering
 from sim.simulator import Evaluation, Simulator
 from sim.store import SimulationStore
 from sim.technology import load_technology
+from sim.units import engineering
 
 
 def simulate_corners(
@@ -23,7 +24,7 @@ def simulate_corners(
     design: dict,
     corners: list[str],
     temperatures: list[float],
-    pool: SimulationPool,
+    backend: SimulationBackend,
     store: SimulationStore,
 ) -> dict[tuple[str, float], Evaluation]:
     """Evaluate ``design`` at every (corner, temperature °C)."""
@@ -31,7 +32,7 @@ def simulate_corners(
     for corner in corners:
         for temperature in temperatures:
             simulator = Simulator(
-                circuit, technology, corner, temperature, pool=pool, store=store
+                circuit, technology, corner, temperature, backend=backend, store=store
             )
             results[(corner, temperature)] = simulator.simulate_one(design)
     return results
@@ -56,12 +57,15 @@ def corner_report(args, design: dict) -> dict:
     if not args.temperatures:
         raise UserInputError("give at least one temperature")
     store = SimulationStore(args.store) if args.store else SimulationStore()
-    with SimulationPool(args.workers, args.timeout) as pool:
+    config = BackendConfig(workers=args.workers, timeout=args.timeout)
+    with contextlib.closing(make_backend(config)) as backend:
         results = simulate_corners(
-            args.circuit, args.tech, design, corners, args.temperatures, pool, store
+            args.circuit, args.tech, design, corners, args.temperatures, backend, store
         )
-        circuit = Simulator(args.circuit, args.tech, pool=pool, store=store).circuit
-    bounds = {s.measure: s.bound for s in circuit.specs}
+        circuit = Simulator(
+            args.circuit, args.tech, backend=backend, store=store
+        ).circuit
+    bounds = {s.name: s.bound for s in circuit.box.specs}
     table = Table(title=f"{circuit.name} on {tech.name}: corners × temperatures")
     table.add_column("figure")
     keys = list(results)

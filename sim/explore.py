@@ -8,13 +8,13 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from sim.report import engineering
 from sim.sampling import random_designs
+from sim.units import engineering
 
 
 def meets(performance: dict[str, float], spec, target: float) -> bool:
     """Whether ``performance`` satisfies ``spec`` at ``target``."""
-    value = performance.get(spec.measure, math.nan)
+    value = performance.get(spec.name, math.nan)
     if math.isnan(value):
         return False
     return value >= target if spec.bound == "lower" else value <= target
@@ -31,7 +31,7 @@ def explore(args) -> None:
         console.print(
             f"[bold]{circuit.name}[/] on {simulator.technology.name} "
             f"({simulator.corner}, {simulator.temperature:g} °C): "
-            f"{len(designs)} random designs, {simulator.pool.n_workers} workers"
+            f"{len(designs)} random designs, {simulator.backend.n_workers} workers"
         )
         results = simulator.simulate(designs, progress=True)
     ok = [r for r in results if r.ok]
@@ -57,20 +57,18 @@ def explore(args) -> None:
     specs = Table(title="share of designs meeting each spec at its easy / hard end")
     for column in ("spec", "easy target", "met", "hard target", "met"):
         specs.add_column(column, justify="right")
-    for spec in circuit.specs:
-        easy, hard = (
-            (spec.low, spec.high) if spec.bound == "lower" else (spec.high, spec.low)
-        )
+    for spec in circuit.box.specs:
+        easy, hard = spec.easy, spec.hard
         sign = ">=" if spec.bound == "lower" else "<="
         share = [
             sum(meets(r.performance, spec, t) for r in ok) / max(len(results), 1)
             for t in (easy, hard)
         ]
         specs.add_row(
-            spec.measure,
-            f"{sign} {engineering(easy, units[spec.measure], 3)}",
+            spec.name,
+            f"{sign} {engineering(easy, units[spec.name], 3)}",
             f"{100 * share[0]:.0f} %",
-            f"{sign} {engineering(hard, units[spec.measure], 3)}",
+            f"{sign} {engineering(hard, units[spec.name], 3)}",
             f"{100 * share[1]:.0f} %",
         )
     console.print(specs)
@@ -78,8 +76,8 @@ def explore(args) -> None:
         r
         for r in ok
         if all(
-            meets(r.performance, s, s.low if s.bound == "lower" else s.high)
-            for s in circuit.specs
+            meets(r.performance, s, s.easy)
+            for s in circuit.box.specs
         )
     ]
     console.print(

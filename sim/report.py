@@ -11,38 +11,7 @@ from rich.table import Table
 
 from sim.circuit import Circuit
 from sim.simulator import Evaluation
-
-_PREFIXES = [
-    (1e9, "G"),
-    (1e6, "M"),
-    (1e3, "k"),
-    (1.0, ""),
-    (1e-3, "m"),
-    (1e-6, "µ"),
-    (1e-9, "n"),
-    (1e-12, "p"),
-    (1e-15, "f"),
-]
-_NO_PREFIX = {"dB", "deg", "", "%"}
-
-
-# Units shown in a fixed, customary scale instead of with an SI prefix.
-_FIXED = {"m²": (1e-12, "µm²"), "V/s": (1e6, "V/µs")}
-
-
-def engineering(value: float, unit: str = "", digits: int = 4) -> str:
-    """``12.8 MHz``-style text; units in ``_NO_PREFIX`` are printed plainly."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if unit in _FIXED:
-        factor, shown = _FIXED[unit]
-        return f"{value / factor:.{digits}g} {shown}"
-    if unit in _NO_PREFIX or value == 0 or math.isinf(value):
-        return f"{value:.{digits}g} {unit}".rstrip()
-    for factor, prefix in _PREFIXES:
-        if abs(value) >= factor * 0.9995:
-            return f"{value / factor:.{digits}g} {prefix}{unit}"
-    return f"{value:.{digits}g} {unit}"
+from sim.units import engineering
 
 
 def design_table(circuit: Circuit, evaluation: Evaluation) -> Table:
@@ -57,7 +26,7 @@ def design_table(circuit: Circuit, evaluation: Evaluation) -> Table:
 
 def performance_table(circuit: Circuit, evaluation: Evaluation) -> Table:
     """Figures of one design, with spec bounds beside them."""
-    specs = {s.measure: s for s in circuit.specs}
+    specs = {s.name: s for s in circuit.box.specs}
     table = Table(title=f"{circuit.name} performance ({evaluation.status.value})")
     table.add_column("figure")
     table.add_column("value", justify="right")

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from sim import job as jobs
+from sim.backend import BackendConfig, SimulationBackend, make_backend
 from sim.circuit import VDD_PLACEHOLDER, Circuit, load_circuit
 from sim.netlist import choose_bins, format_value, render_deck
 from sim.performance import performance, required_vectors
-from sim.pool import SimulationPool
 from sim.result import RawResult, Status
 from sim.store import SimulationStore
 from sim.technology import Technology, load_technology
@@ -69,7 +69,10 @@ class Simulator:
 
     ``store=None`` uses the default store (``$JAXSIZER_STORE`` or
     ``~/.cache/jaxsizer/simulations.sqlite``); pass a ``SimulationStore`` to
-    choose. ``pool=None`` starts a private pool of ``n_workers`` on first use.
+    choose. ``backend`` runs the simulations (``sim.backend``): a backend
+    object to share (the caller closes it), a ``BackendConfig``, or None for
+    a private local pool of ``n_workers``; a private backend starts on first
+    use and closes with the simulator.
     """
 
     def __init__(
@@ -82,7 +85,7 @@ class Simulator:
         n_workers: int | None = None,
         timeout: float = 60.0,
         store: SimulationStore | None = None,
-        pool: SimulationPool | None = None,
+        backend: SimulationBackend | BackendConfig | None = None,
     ) -> None:
         self.technology = (
             technology
@@ -97,10 +100,10 @@ class Simulator:
         self.corner = corner or self.technology.default_corner
         self.technology.includes(self.corner)  # validates the corner early
         self.temperature = float(temperature)
-        self._n_workers = n_workers
-        self._timeout = timeout
-        self._pool = pool
-        self._own_pool = pool is None
+        if backend is None:
+            backend = BackendConfig(workers=n_workers, timeout=timeout)
+        self._backend_config = backend if isinstance(backend, BackendConfig) else None
+        self._backend = None if self._backend_config else backend
         self.store = store if store is not None else SimulationStore()
         wanted = required_vectors(self.circuit, self.technology)
         self._decks = {
@@ -138,15 +141,17 @@ class Simulator:
 
     # -- helpers ---------------------------------------------------------------
     @property
-    def pool(self) -> SimulationPool:
-        if self._pool is None:
-            self._pool = SimulationPool(self._n_workers, self._timeout)
-        return self._pool
+    def backend(self) -> SimulationBackend:
+        """What runs the simulations (started on first use when private)."""
+        if self._backend is None:
+            self._backend = make_backend(self._backend_config)
+        return self._backend
 
     def close(self) -> None:
-        if self._own_pool and self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        """Close the backend if it is this simulator's own."""
+        if self._backend_config is not None and self._backend is not None:
+            self._backend.close()
+            self._backend = None
 
     def __enter__(self) -> Simulator:
         return self
@@ -222,7 +227,7 @@ class Simulator:
                 for a in job.analyses
             )
             todo.append(dataclasses.replace(job, analyses=analyses))
-        results = self.pool.map(todo)
+        results = self.backend.map(todo)
         out = {}
         for name, result in zip(self._decks, results, strict=True):
             if not result.ok:
@@ -282,7 +287,7 @@ class Simulator:
         # of a reload), and each chunk's designs are stored as they complete.
         chunk = len(todo)
         if todo and len(tb_names) > 1:
-            chunk = CHUNK_PER_WORKER * self.pool.n_workers
+            chunk = CHUNK_PER_WORKER * self.backend.n_workers
         for start in range(0, len(todo), max(chunk, 1)):
             group = todo[start : start + chunk]
             per_design = [self.jobs(checked[i]) for i in group]
@@ -301,7 +306,7 @@ class Simulator:
                     if bar is not None:
                         bar.update(1)
 
-            self.pool.map(flat, on_result)
+            self.backend.map(flat, on_result)
         if bar is not None:
             bar.close()
         return [r for r in results if r is not None]

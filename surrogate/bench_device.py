@@ -8,6 +8,7 @@ random requests, and the fit time. Prints a table and writes JSON.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -90,12 +91,12 @@ def main(argv: list[str] | None = None) -> int:
         "--json", type=Path, default=Path("bench_device.json"), help="output JSON"
     )
     args = parser.parse_args(argv)
+    from sim.backend import BackendConfig, make_backend
     from sim.errors import UserInputError
-    from sim.pool import SimulationPool
 
     rows = []
     try:
-        with SimulationPool(2) as pool:
+        with contextlib.closing(make_backend(BackendConfig(workers=2))) as pool:
             for item in args.devices.split(","):
                 tech_name, _, device = item.strip().partition("/")
                 rows.append(bench_device(tech_name, device, args.n, args.fit, pool))

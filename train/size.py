@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.errors import UserInputError
-from sim.report import engineering
+from sim.units import engineering
 
 
 def _parser() -> argparse.ArgumentParser:

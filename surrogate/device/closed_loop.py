@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.pool import SimulationPool
+from sim.backend import SimulationBackend
 from sim.technology import load_technology
 from surrogate.device.dataset import INVERSE_REGION, inverse_arrays, region_mask
 from surrogate.device.sizing import DeviceModel
@@ -72,7 +72,7 @@ def sample_requests(
 def run_closed_loop(
     model: DeviceModel,
     requests: dict[str, np.ndarray],
-    pool: SimulationPool,
+    pool: SimulationBackend,
     corner: str = "tt",
     temperature: float = 27.0,
 ) -> ClosedLoopResult:

@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.preprocessing import MinMaxScaler
 from tqdm.auto import tqdm
 
-from sim.pool import SimulationPool
+from sim.backend import BackendConfig, make_backend
 from sim.technology import Technology, load_technology
 from surrogate.device.baseline import PlaneInterpolator
 from surrogate.device.branches import branch_separation
@@ -130,7 +130,7 @@ def cached_sweep(
     if path.is_file() and not config.resweep:
         return SweepTable.load(path), path, True
     if "pool" not in pool_holder:
-        pool_holder["pool"] = SimulationPool(config.workers)
+        pool_holder["pool"] = make_backend(BackendConfig(workers=config.workers))
     jobs = len(grid.widths) * len(grid.lengths) * len(grid.vbs)
     with tqdm(
         total=jobs, desc=f"sweep {name}", disable=not config.progress, leave=False

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.backend import SimulationBackend
 from sim.errors import UserInputError
 from sim.job import Analysis, SimulationJob
 from sim.netlist import format_value
-from sim.pool import SimulationPool
 from sim.technology import Technology
 from surrogate.device.table import QUANTITIES, SweepTable
 
@@ -205,7 +205,7 @@ def run_sweep(
     tech: Technology,
     device: str,
     grid: SweepGrid,
-    pool: SimulationPool,
+    pool: SimulationBackend,
     corner: str = "tt",
     temperature: float = 27.0,
     progress: Callable[[int], None] | None = None,

@@ -1,0 +1,97 @@
+"""The one seam for where simulations run.
+
+A backend runs ``sim.job.SimulationJob``s (a deck, a sizing, the analyses and
+vectors to read) and returns their ``sim.result.RawResult``s; everything
+around it (rendering decks, figures, the store) stays in ``Simulator``, on
+the driver. Implementations:
+
+- ``local`` (default): ``sim.pool.SimulationPool``, persistent ngspice
+  worker processes on this machine;
+- ``ray``: the same worker code in Ray actors (``sim.ray_backend``), for a
+  cluster (``pip install -e .[ray]``);
+- ``remote``: a ``sim.server`` somewhere else that holds the circuits and
+  the PDK; its client replaces the whole ``Simulator`` (clients send numbers,
+  never netlists), see ``sim.remote``.
+
+``make_backend`` is the only place a backend is constructed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from sim.errors import UserInputError
+from sim.job import SimulationJob
+from sim.result import RawResult
+
+BACKENDS = ("local", "ray", "remote")
+
+
+class SimulationBackend(Protocol):
+    """Runs simulation jobs; ``n_workers`` is how many run at once."""
+
+    n_workers: int
+
+    def map(
+        self,
+        jobs: Sequence[SimulationJob],
+        on_result: Callable[[int, RawResult], None] | None = None,
+    ) -> list[RawResult]:
+        """Results of ``jobs`` in order; ``on_result(index, result)`` as each
+        one finishes (so the caller can store it at once)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """Where simulations run (the ``--sim-backend`` options).
+
+    workers: simulations at once (default: this machine's cores, or the
+    cluster's for Ray); timeout: seconds per simulation; ray_address: an
+    existing Ray cluster (None: start a local one); server/token_env: the
+    simulation server's URL and the environment variable holding its token.
+    """
+
+    kind: str = "local"
+    workers: int | None = None
+    timeout: float = 60.0
+    ray_address: str | None = None
+    server: str | None = None
+    token_env: str = "JAXSIZER_TOKEN"
+
+    def __post_init__(self) -> None:
+        if self.kind not in BACKENDS:
+            raise UserInputError(
+                f"unknown simulation backend {self.kind!r}; use {', '.join(BACKENDS)}"
+            )
+        if self.workers is not None and self.workers < 1:
+            raise UserInputError(f"workers must be >= 1, got {self.workers}")
+        if not self.timeout > 0:
+            raise UserInputError(f"timeout must be > 0 s, got {self.timeout}")
+        if self.kind == "remote" and not self.server:
+            raise UserInputError("the remote backend needs --server URL")
+
+
+def make_backend(config: BackendConfig | None = None) -> SimulationBackend:
+    """A job backend for ``config`` (default: the local pool)."""
+    config = config or BackendConfig()
+    if config.kind == "local":
+        from sim.pool import SimulationPool
+
+        return SimulationPool(config.workers, config.timeout)
+    if config.kind == "ray":
+        try:
+            from sim.ray_backend import RayBackend
+        except ImportError as error:
+            raise UserInputError(
+                f"the ray backend needs Ray: pip install -e .[ray] ({error})"
+            ) from None
+        return RayBackend(config.workers, config.timeout, config.ray_address)
+    raise UserInputError(
+        "the remote backend runs whole simulations on its server: open it with "
+        "sim.session.open_simulator"
+    )
