@@ -28,6 +28,8 @@ from sim.errors import UserInputError
 
 BOUNDS = ("lower", "upper")
 SCALES = ("linear", "log")
+FIXED_WIDTH = 0.1  # a fixed spec's margin unit: 10 % of its value
+NO_REQUIREMENT = 10.0  # the margin of a spec without a target (and minus a miss)
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,45 @@ class TargetBox:
     def fill_missing(self, targets, xp=np):
         """Targets with every missing (NaN) spec set to its easy end."""
         return xp.where(xp.isnan(targets), xp.asarray(self.easy), targets)
+
+    # -- meeting targets ----------------------------------------------------------
+    @property
+    def unit_width(self) -> np.ndarray:
+        """Per spec ``[m]``, the width a margin of 1 stands for: the box's
+        width on its scale (natural log of high/low on log specs), or for a
+        fixed spec ``FIXED_WIDTH`` of its value."""
+        log_width = np.log(np.maximum(self.high, 1e-300) / np.maximum(self.low, 1e-300))
+        linear_width = self.high - self.low
+        fixed_log = np.log1p(FIXED_WIDTH)
+        fixed_linear = FIXED_WIDTH * np.maximum(np.abs(self.low), 1e-30)
+        width = np.where(self.log, log_width, linear_width)
+        fixed = np.where(self.log, fixed_log, fixed_linear)
+        return np.where(width > 0, width, fixed)
+
+    def margin(self, performance, targets, xp=np):
+        """Signed normalised margin ``[..., m]`` of figures over targets.
+
+        Positive where a spec is met, in units of ``unit_width`` (log specs
+        compare logarithms); ``NO_REQUIREMENT`` where the target is NaN and
+        ``-NO_REQUIREMENT`` where the figure is missing (NaN) or of the wrong
+        sign on a log spec.
+        """
+        log = xp.asarray(self.log)
+        sign = xp.where(xp.asarray(self.lower), 1.0, -1.0)
+        ratio = xp.where(log, performance / xp.where(log, targets, 1.0), 1.0)
+        usable = xp.isfinite(performance) & ((~log) | (ratio > 0))
+        log_gap = xp.log(xp.where(usable & log, ratio, 1.0))
+        gap = xp.where(log, log_gap, performance - targets)
+        value = sign * gap / xp.asarray(self.unit_width)
+        value = xp.where(usable, value, -NO_REQUIREMENT)
+        return xp.where(xp.isnan(targets), NO_REQUIREMENT, value)
+
+    def met(self, performance, targets, xp=np):
+        """Whether every spec is met ``[...]`` (NaN targets always are)."""
+        lower = xp.asarray(self.lower)
+        finite = xp.isfinite(performance)
+        ok = xp.where(lower, performance >= targets, performance <= targets) & finite
+        return xp.all(ok | xp.isnan(targets), axis=-1)
 
     # -- files ------------------------------------------------------------------
     def to_json(self) -> dict:
