@@ -1,4 +1,4 @@
-"""Command line of the simulation core: ``python -m sim run|bench|explore``."""
+"""Command line of the simulation core: ``python -m sim <command>`` (see --help)."""
 
 from __future__ import annotations
 
@@ -162,15 +162,54 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--json", default=None, metavar="OUT", help="write results here")
     specs = sub.add_parser(
-        "specs", help="derive feasible target ranges from random designs"
+        "specs",
+        help="search the spec trade-offs; measure (or propose) the target box "
+        "and its feasibility ceiling",
     )
     _common(specs)
-    specs.add_argument("--n", type=int, default=1000, help="random designs")
-    specs.add_argument("--seed", type=int, default=0)
     specs.add_argument(
-        "--out",
-        default=None,
-        help="JSON to write (default: feasible_<tech>.json beside the circuit)",
+        "--budget",
+        type=_count,
+        default=30_000,
+        help="SPICE simulations of the front search",
+    )
+    specs.add_argument(
+        "--population", type=_count, default=200, help="front search population"
+    )
+    specs.add_argument("--seed", type=_seed, default=0, help="front search seed")
+    specs.add_argument(
+        "--ceiling-targets",
+        type=_count,
+        default=1000,
+        help="box targets the feasibility ceiling is measured on",
+    )
+    specs.add_argument(
+        "--ceiling-seed", type=_seed, default=1, help="seed of those targets"
+    )
+    specs.add_argument(
+        "--target-budget",
+        type=_count,
+        default=200,
+        help="SPICE simulations of the targeted search per unmet target",
+    )
+    specs.add_argument(
+        "--propose",
+        action="store_true",
+        help="propose hard ends at the edge of what the search reaches",
+    )
+    specs.add_argument(
+        "--target-ceiling",
+        type=_finite,
+        default=0.98,
+        help="estimated ceiling a proposed box aims at (0.97-0.99 is useful)",
+    )
+    specs.add_argument(
+        "--derive-easy",
+        action="store_true",
+        help="with --propose: easy ends from random designs, not the declared ones",
+    )
+    specs.add_argument(
+        "--json", default=None, metavar="OUT", help="write the report here"
     )
     plot = sub.add_parser("plot", help="Bode plot and step response (PNG)")
     _common(plot)
@@ -335,53 +374,48 @@ def _bench(args) -> int:
 
 
 def _specs(args) -> int:
-    from rich.console import Console
-    from rich.table import Table
+    from sim.circuit import load_circuit
+    from sim.simulator import Simulator
+    from sim.specs import SpecSearchConfig, print_report, report_json, run_spec_search
+    from sim.store import SimulationStore
+    from sim.technology import load_technology
 
-    from sim.sampling import random_designs
-    from sim.specs import (
-        derive_feasible_specs,
-        feasible_file,
-        write_feasible,
+    if args.derive_easy and not args.propose:
+        raise UserInputError("--derive-easy needs --propose")
+    config = SpecSearchConfig(
+        budget=args.budget,
+        population=args.population,
+        seed=args.seed,
+        ceiling_targets=args.ceiling_targets,
+        ceiling_seed=args.ceiling_seed,
+        target_budget=args.target_budget,
+        propose=args.propose,
+        target_ceiling=args.target_ceiling,
+        derive_easy=args.derive_easy,
     )
-    from sim.units import engineering
-
-    if args.n < 10:
-        raise UserInputError("--n must be at least 10")
-    with _simulator(args) as simulator:
-        circuit = simulator.circuit
-        if not circuit.specs:
-            raise UserInputError(f"circuit {circuit.name} declares no specs")
-        designs = random_designs(circuit, args.n, args.seed)
-        results = simulator.simulate(designs, progress=True)
-        tech = simulator.technology.name
-        try:
-            feasible = derive_feasible_specs(circuit, tech, simulator.corner, results)
-        except ValueError as error:
-            raise UserInputError(f"cannot derive specs: {error}") from None
-    units = {m.name: m.unit for m in circuit.measures}
-    table = Table(
-        title=f"feasible specs: {circuit.name} on {tech} "
-        f"({len(feasible.anchors)} anchor designs of {args.n})"
-    )
-    for column in ("spec", "bound", "easy end", "hard end"):
-        table.add_column(column, justify="right")
-    for s in feasible.specs:
-        easy, hard = (s.low, s.high) if s.bound == "lower" else (s.high, s.low)
-        table.add_row(
-            s.measure,
-            s.bound,
-            engineering(easy, units[s.measure], 3),
-            engineering(hard, units[s.measure], 3),
-        )
-    Console().print(table)
-    print(
-        f"{len(feasible.anchors)} anchor designs meet every spec at its easy end; "
-        "targets are drawn so that one of them meets each target"
-    )
-    out = Path(args.out) if args.out else feasible_file(circuit, tech)
-    write_feasible(feasible, out)
-    print(f"wrote {out}")
+    out = Path(args.json) if args.json else None
+    if out is not None and not out.parent.is_dir():
+        raise UserInputError(f"--json: directory {out.parent} does not exist")
+    technology = load_technology(args.tech)
+    circuit = load_circuit(args.circuit, technology)
+    box = circuit.box
+    if not box.specs:
+        raise UserInputError(f"circuit {circuit.name} declares no specs")
+    store = SimulationStore(args.store) if args.store else SimulationStore()
+    with Simulator(
+        circuit.restricted(box.names),
+        technology,
+        args.corner,
+        args.temperature,
+        n_workers=args.workers,
+        timeout=args.timeout,
+        store=store,
+    ) as simulator:
+        report = run_spec_search(simulator, box, config)
+        print_report(report, simulator)
+        if out is not None:
+            out.write_text(json.dumps(report_json(report, simulator), indent=1) + "\n")
+            print(f"wrote {out}")
     return 0
 
 

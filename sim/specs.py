@@ -1,161 +1,502 @@
-"""Feasible target specs: ranges derived from simulated designs, and sampling.
+"""A circuit's declared target box, measured (and proposed) by an extensive search.
 
-Like AutoCkt's and OpenFASOC's ``gen_specs``: simulate random designs, keep the
-"anchors" (designs whose spec figures all exist), and set each spec's range
-between an easy and a hard percentile of the anchors' values. Environments draw a
-target by picking an anchor and, for each spec, a value from the range that
-the anchor still meets (``envs.definition.sample_target``), so every sampled
-target is met by at least one known design. The result is stored beside the
-circuit as ``feasible_<tech>.json``.
+``python -m sim specs`` maps the circuit's spec trade-offs with a
+multi-objective search in SPICE (``sim.front``), then either
+
+- measures the **feasibility ceiling** of the declared box (``specs:`` in
+  ``circuit.yaml``): the fraction of targets drawn uniformly from the box,
+  with a fixed seed, that some verified design meets — first the archive of
+  every design the search simulated, then a targeted CMA-ES search per
+  target still unmet (``sim.targeted``); or
+- with ``propose``, proposes a box: the declared easy ends (or ends derived
+  from random designs), each hard end pushed out toward the best the search
+  reached for that spec with the others at their easy ends, all by the same
+  fraction, as far as keeps the estimated ceiling at ``target_ceiling``;
+  then measures that box's ceiling the same way.
+
+Nothing here writes into the package: the CLI prints the box as YAML to
+paste and writes a JSON report where asked.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
-import json
 import math
-from collections.abc import Sequence
+import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from sim.circuit import Circuit, Spec
+from sim.archive import DesignArchive, SpiceEvaluator, archive_meets
+from sim.errors import UserInputError
+from sim.front import FrontConfig, FrontResult, search_front, sobol_points
+from sim.targeted import TargetedConfig, targeted_search
+from sim.targets import SpecRange, TargetBox
 
-EASY_HARD_PERCENTILES = {"lower": (10.0, 70.0), "upper": (90.0, 30.0)}
-MAX_ANCHORS = 512
+ESTIMATE_TARGETS = 4000  # targets the proposal's ceiling estimate draws
+ESTIMATE_SEED = 12345
+EASY_JOINT_SHARE = 0.25  # derived easy ends: share of random designs meeting all
+HARD_DIGITS = 3  # significant digits of a proposed hard end (rounded inward)
+EASY_DIGITS = 2  # and of a derived easy end (rounded outward)
+MIN_FRACTION = 0.01  # a proposed hard end lies at least this far toward the best
 
 
 @dataclass(frozen=True)
-class FeasibleSpecs:
-    """Spec ranges and the anchor designs that make every target feasible.
+class SpecSearchConfig:
+    """What ``python -m sim specs`` does (a CLI flag per field).
 
-    ``anchors`` is ``[n_anchors, n_specs]`` (spec order of ``specs``),
-    ``anchor_params`` the matching designs.
+    budget: SPICE simulations of the front search; population: its
+    population; seed: its randomness; ceiling_targets / ceiling_seed: how
+    many box targets measure the ceiling, and their seed; target_budget:
+    simulations of the targeted search per unmet target; propose: propose a
+    box instead of measuring the declared one; target_ceiling: the estimated
+    ceiling a proposed box aims at; derive_easy: derive the easy ends from
+    random designs instead of keeping the declared ones.
     """
 
-    circuit: str
-    technology: str
-    corner: str
-    specs: tuple[Spec, ...]
-    anchors: np.ndarray
-    anchor_params: tuple[dict[str, float], ...]
-    designs: int
+    budget: int = 30_000
+    population: int = 200
+    seed: int = 0
+    ceiling_targets: int = 1000
+    ceiling_seed: int = 1
+    target_budget: int = 200
+    propose: bool = False
+    target_ceiling: float = 0.98
+    derive_easy: bool = False
 
-    def to_json(self) -> dict:
-        return {
-            "circuit": self.circuit,
-            "technology": self.technology,
-            "corner": self.corner,
-            "created": datetime.date.today().isoformat(),
-            "designs_simulated": self.designs,
-            "specs": {
-                s.measure: {
-                    "bound": s.bound,
-                    "range": [s.low, s.high],
-                    "scale": s.scale,
-                }
-                for s in self.specs
-            },
-            "anchors": {
-                "performance": self.anchors.tolist(),
-                "params": list(self.anchor_params),
-            },
-        }
-
-    @classmethod
-    def from_json(cls, data: dict, circuit: Circuit) -> FeasibleSpecs:
-        by_name = {s.measure: s for s in circuit.specs}
-        specs = tuple(
-            Spec(
-                name,
-                v["bound"],
-                float(v["range"][0]),
-                float(v["range"][1]),
-                v.get("scale", by_name[name].scale if name in by_name else "linear"),
+    def __post_init__(self) -> None:
+        if not 0.0 < self.target_ceiling < 1.0:
+            raise UserInputError(
+                f"target ceiling must be in (0, 1), got {self.target_ceiling:g}"
             )
-            for name, v in data["specs"].items()
-        )
-        return cls(
-            data["circuit"],
-            data["technology"],
-            data.get("corner", "tt"),
-            specs,
-            np.asarray(data["anchors"]["performance"], np.float64),
-            tuple(data["anchors"]["params"]),
-            int(data["designs_simulated"]),
-        )
+        for name in ("budget", "population", "ceiling_targets", "target_budget"):
+            if getattr(self, name) < 1:
+                raise UserInputError(f"{name} must be at least 1")
+        if self.population < 4:
+            raise UserInputError("population must be at least 4")
 
 
-def feasible_file(circuit: Circuit, technology: str) -> Path:
-    return circuit.directory / f"feasible_{technology}.json"
+@dataclass(frozen=True)
+class Ceiling:
+    """The feasibility ceiling of a box on ``targets`` ``[T, m]`` drawn with
+    ``seed``: ``met`` ``[T]``, how many the archive met before the targeted
+    search, the archive rows meeting (or closest to) each target, and the
+    simulations the targeted search spent (``sims_per_target`` ``[T]``)."""
+
+    seed: int
+    targets: np.ndarray
+    met: np.ndarray
+    met_by_archive: int
+    rows: np.ndarray
+    sims_per_target: np.ndarray
+
+    @property
+    def value(self) -> float:
+        return float(np.mean(self.met)) if len(self.met) else math.nan
+
+    @property
+    def sims(self) -> int:
+        return int(self.sims_per_target.sum())
 
 
-def derive_feasible_specs(
-    circuit: Circuit, technology: str, corner: str, evaluations: Sequence
-) -> FeasibleSpecs:
-    """Spec ranges from simulated ``evaluations`` (``sim.simulator.Evaluation``).
+@dataclass(frozen=True)
+class SpecSearchReport:
+    """Everything one ``sim specs`` run found."""
 
-    Usable designs are the successful ones whose spec figures are all finite
-    (and phase margin positive when it is a spec). Lower-bound specs span their
-    10th to 70th percentile, upper-bound specs the 90th to 30th; the anchors
-    are the usable designs that meet every spec at its easy end.
-    """
-    names = [s.measure for s in circuit.specs]
-    rows, params = [], []
-    for e in evaluations:
-        if not e.ok:
+    declared: TargetBox
+    box: TargetBox
+    ceiling: Ceiling
+    front: FrontResult
+    archive: DesignArchive
+    reach: np.ndarray  # [m] best figure per spec with the others at easy ends
+    estimate: float  # the archive-only ceiling estimate of the box
+    fraction: float | None  # proposed: hard ends this far from easy to best
+    sims: int  # every design simulated (front + targeted)
+    from_store: int  # of which the simulation store already had
+    seconds: float
+    config: SpecSearchConfig
+
+
+# -- the pieces ---------------------------------------------------------------
+def reach(archive: DesignArchive, box: TargetBox) -> np.ndarray:
+    """Per spec ``[m]``: the best figure of a verified design meeting every
+    other spec at its easy end (a fixed spec: its value); NaN if none."""
+    figures = archive.figures[archive.ok]
+    easy = box.easy
+    best = np.full(len(box.specs), np.nan)
+    for k, spec in enumerate(box.specs):
+        if spec.fixed:
+            best[k] = spec.low
             continue
-        values = [e.performance.get(n, math.nan) for n in names]
-        if not all(math.isfinite(v) for v in values):
-            continue
-        if "pm" in names and e.performance["pm"] <= 0:
-            continue
-        rows.append(values)
-        params.append(dict(e.params))
-    if len(rows) < 10:
-        raise ValueError(f"only {len(rows)} usable designs: simulate more")
-    anchors = np.asarray(rows)
+        others = easy.copy()
+        others[k] = np.nan  # no requirement on spec k itself
+        values = figures[box.met(figures, others), k]
+        values = values[np.isfinite(values)]
+        if spec.scale == "log":
+            values = values[values > 0]
+        if values.size:
+            best[k] = values.max() if spec.bound == "lower" else values.min()
+    return best
+
+
+def with_hard_ends(box: TargetBox, fraction: float, reached: np.ndarray) -> TargetBox:
+    """``box`` with each free spec's hard end ``fraction`` of the way from
+    its easy end to ``reached`` ``[m]`` (on the spec's scale)."""
     specs = []
-    for k, spec in enumerate(circuit.specs):
-        easy_q, hard_q = EASY_HARD_PERCENTILES[spec.bound]
-        easy, hard = np.percentile(anchors[:, k], [easy_q, hard_q])
-        low, high = (easy, hard) if spec.bound == "lower" else (hard, easy)
-        scale = spec.scale if low > 0 else "linear"
-        specs.append(Spec(spec.measure, spec.bound, float(low), float(high), scale))
-    # Only designs that meet every spec at its easy end can anchor targets.
-    meets = np.ones(len(anchors), bool)
-    for k, spec in enumerate(specs):
-        if spec.bound == "lower":
-            meets &= anchors[:, k] >= spec.low
+    for spec, best in zip(box.specs, reached, strict=True):
+        if spec.fixed:
+            specs.append(spec)
+            continue
+        if spec.scale == "log":
+            hard = math.exp(
+                math.log(spec.easy) + fraction * (math.log(best) - math.log(spec.easy))
+            )
         else:
-            meets &= anchors[:, k] <= spec.high
-    anchors = anchors[meets]
-    params = [p for p, keep in zip(params, meets, strict=True) if keep]
-    if len(anchors) == 0:
-        raise ValueError("no design meets every spec at its easy end")
-    if len(anchors) > MAX_ANCHORS:
-        keep = np.random.default_rng(0).choice(len(anchors), MAX_ANCHORS, replace=False)
-        anchors = anchors[np.sort(keep)]
-        params = [params[i] for i in np.sort(keep)]
-    return FeasibleSpecs(
-        circuit.name,
-        technology,
-        corner,
-        tuple(specs),
-        anchors,
-        tuple(params),
-        len(evaluations),
+            hard = spec.easy + fraction * (best - spec.easy)
+        specs.append(_with_ends(spec, spec.easy, hard))
+    return TargetBox(tuple(specs))
+
+
+def _with_ends(spec: SpecRange, easy: float, hard: float) -> SpecRange:
+    low, high = (easy, hard) if spec.bound == "lower" else (hard, easy)
+    return dataclasses.replace(spec, low=float(low), high=float(high))
+
+
+def estimate_ceiling(
+    figures: np.ndarray, box: TargetBox, n: int = ESTIMATE_TARGETS, seed: int = 0
+) -> float:
+    """The fraction of ``n`` box targets (``seed``) that designs with
+    ``figures`` ``[N, m]`` meet: the ceiling without a targeted search."""
+    return float(np.mean(archive_meets(figures, box.sample(n, seed), box)))
+
+
+def propose_box(
+    archive: DesignArchive, box: TargetBox, target_ceiling: float
+) -> tuple[TargetBox, float, float]:
+    """A box with ``box``'s easy ends whose hard ends push out toward what the
+    archive reached (``reach``), by the largest common fraction whose
+    estimated ceiling (archive only) is still ``target_ceiling``; hard ends
+    rounded inward to ``HARD_DIGITS``. Returns the box, its estimate and the
+    fraction."""
+    reached = reach(archive, box)
+    for spec, best in zip(box.specs, reached, strict=True):
+        if not spec.fixed and not _beyond(spec, best):
+            raise UserInputError(
+                f"no verified design meets {spec.name} beyond its easy end "
+                f"{spec.easy:g} with the other specs at theirs: loosen the easy "
+                "ends or raise --budget"
+            )
+    figures = archive.figures[archive.front(box.easy)]
+    u = np.random.default_rng(ESTIMATE_SEED).random((ESTIMATE_TARGETS, len(box.specs)))
+
+    def estimate(candidate: TargetBox) -> float:
+        return float(np.mean(archive_meets(figures, candidate.from_uniform(u), box)))
+
+    low, high = 0.0, 1.0
+    if estimate(with_hard_ends(box, 1.0, reached)) >= target_ceiling:
+        low = 1.0
+    else:
+        for _ in range(20):
+            middle = 0.5 * (low + high)
+            if estimate(with_hard_ends(box, middle, reached)) >= target_ceiling:
+                low = middle
+            else:
+                high = middle
+    if low < MIN_FRACTION:
+        raise UserInputError(
+            f"the archive meets fewer than {target_ceiling:g} of the targets even "
+            "just beyond the easy ends: loosen them or raise --budget"
+        )
+    proposed = with_hard_ends(box, low, reached)
+    rounded = TargetBox(
+        tuple(
+            spec
+            if spec.fixed
+            else _with_ends(
+                spec, spec.easy, _round_toward(spec.hard, spec.easy, HARD_DIGITS)
+            )
+            for spec in proposed.specs
+        )
+    )
+    return rounded, estimate(rounded), low
+
+
+def _beyond(spec: SpecRange, value: float) -> bool:
+    if not math.isfinite(value):
+        return False
+    return value > spec.easy if spec.bound == "lower" else value < spec.easy
+
+
+def derive_easy_ends(figures: np.ndarray, box: TargetBox) -> TargetBox:
+    """``box`` with easy ends that ``EASY_JOINT_SHARE`` of the designs with
+    ``figures`` ``[N, m]`` meeting the fixed specs meet together (each free
+    spec at the same per-spec share; rounded outward to ``EASY_DIGITS``); the
+    hard ends are placeholders at the best of those designs."""
+    fixed = np.asarray([s.fixed for s in box.specs])
+    only_fixed = np.where(fixed, box.easy, np.nan)
+    usable = figures[box.met(figures, only_fixed) & np.all(np.isfinite(figures), 1)]
+    free = int(np.sum(~fixed))
+    if len(usable) < 10 or free == 0:
+        raise UserInputError(
+            "too few random designs meet the fixed specs to derive easy ends"
+        )
+    share = EASY_JOINT_SHARE ** (1.0 / free)
+    specs = []
+    for k, spec in enumerate(box.specs):
+        if spec.fixed:
+            specs.append(spec)
+            continue
+        values = usable[:, k]
+        if spec.bound == "lower":
+            easy, best = np.quantile(values, 1 - share), values.max()
+        else:
+            easy, best = np.quantile(values, share), values.min()
+        outward = -math.inf if spec.bound == "lower" else math.inf
+        easy = _round_toward(float(easy), outward, EASY_DIGITS)
+        if spec.scale == "log" and easy <= 0:
+            raise UserInputError(f"{spec.name}: a derived easy end is not positive")
+        if not _beyond(spec, best):
+            best = easy * 2 if spec.bound == "lower" else easy / 2
+        spec = dataclasses.replace(spec, low=min(easy, best), high=max(easy, best))
+        specs.append(spec)
+    return TargetBox(tuple(specs))
+
+
+def _round_toward(value: float, toward: float, digits: int) -> float:
+    """``value`` rounded to ``digits`` significant digits in the direction of
+    ``toward`` (so a hard end rounds toward its easy end)."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    exponent = math.floor(math.log10(abs(value))) - digits + 1
+    step = 10.0**exponent
+    rounded = (math.floor if toward < value else math.ceil)(value / step) * step
+    return float(f"{rounded:.{digits + 2}g}")
+
+
+def measure_ceiling(
+    evaluator: SpiceEvaluator,
+    box: TargetBox,
+    n: int,
+    seed: int,
+    config: TargetedConfig | None = None,
+    progress: bool = True,
+) -> Ceiling:
+    """The feasibility ceiling of ``box`` on ``n`` targets drawn with
+    ``seed``: the archive first, then the targeted search on the rest."""
+    targets = box.sample(n, seed)
+    archive = evaluator.archive
+    by_archive = int(archive_meets(archive.figures, targets, box).sum())
+    result = targeted_search(evaluator, targets, config or TargetedConfig(), progress)
+    return Ceiling(seed, targets, result.met, by_archive, result.rows, result.sims)
+
+
+# -- the whole run ------------------------------------------------------------
+def run_spec_search(
+    simulator, box: TargetBox, config: SpecSearchConfig, progress: bool = True
+) -> SpecSearchReport:
+    """Search, then propose a box (``config.propose``) or keep ``box``, and
+    measure its ceiling. ``simulator`` simulates the box's specs
+    (``sim.simulator.Simulator``, ideally on ``circuit.restricted(box.names)``).
+    """
+    if not box.specs:
+        raise UserInputError("the circuit declares no specs: nothing to search")
+    start = time.perf_counter()
+    evaluator = SpiceEvaluator(simulator, box)
+    front_config = FrontConfig(
+        budget=config.budget, population=config.population, seed=config.seed
+    )
+    search_box = box
+    if config.derive_easy:
+        # The front search starts from these same Sobol points: no extra sims.
+        n = len(simulator.circuit.parameters)
+        points = sobol_points(front_config.initial_size, n, config.seed)
+        rows = evaluator.evaluate(points)
+        search_box = derive_easy_ends(evaluator.archive.figures[rows], box)
+    front = search_front(evaluator, search_box.easy, front_config, progress)
+    archive = evaluator.archive
+    fraction = None
+    if config.propose:
+        chosen, _, fraction = propose_box(archive, search_box, config.target_ceiling)
+    else:
+        chosen = box
+    estimate = estimate_ceiling(archive.figures[archive.front(chosen.easy)], chosen)
+    targeted = TargetedConfig(budget=config.target_budget, seed=config.seed)
+    ceiling = measure_ceiling(
+        evaluator,
+        chosen,
+        config.ceiling_targets,
+        config.ceiling_seed,
+        targeted,
+        progress,
+    )
+    return SpecSearchReport(
+        declared=box,
+        box=chosen,
+        ceiling=ceiling,
+        front=front,
+        archive=archive,
+        reach=reach(archive, chosen),
+        estimate=estimate,
+        fraction=fraction,
+        sims=evaluator.sims,
+        from_store=evaluator.from_store,
+        seconds=time.perf_counter() - start,
+        config=config,
     )
 
 
-def write_feasible(feasible: FeasibleSpecs, path: Path) -> None:
-    path.write_text(json.dumps(feasible.to_json(), indent=1) + "\n")
+# -- reports ------------------------------------------------------------------
+def yaml_number(value: float) -> str:
+    """A number as YAML reads it back as a float (``1.0e+6``, not ``1e6``)."""
+    if value == 0 or 1e-2 <= abs(value) < 1e5:
+        return f"{value:.6g}"
+    mantissa, exponent = f"{value:.5e}".split("e")
+    mantissa = mantissa.rstrip("0")
+    mantissa += "0" if mantissa.endswith(".") else ""
+    return f"{mantissa}e{int(exponent):+d}"
 
 
-def load_feasible(circuit: Circuit, technology: str) -> FeasibleSpecs | None:
-    """The stored feasible specs of a circuit on a technology, if any."""
-    path = feasible_file(circuit, technology)
-    if not path.is_file():
-        return None
-    return FeasibleSpecs.from_json(json.loads(path.read_text()), circuit)
+def box_yaml(box: TargetBox) -> str:
+    """The box as the ``specs:`` section of a circuit YAML."""
+    width = max(len(s.name) for s in box.specs) + 1
+    lines = ["specs:"]
+    for s in box.specs:
+        name = f"{s.name}:".ljust(width)
+        if s.fixed:
+            body = f"bound: {s.bound}, value: {yaml_number(s.low)}"
+        else:
+            body = (
+                f"bound: {s.bound}, range: [{yaml_number(s.low)}, "
+                f"{yaml_number(s.high)}]"
+            )
+            if s.scale == "log":
+                body += ", scale: log"
+        lines.append(f"  {name} {{{body}}}")
+    return "\n".join(lines)
+
+
+def print_report(report: SpecSearchReport, simulator) -> None:
+    """The box as a table, its ceiling, and the YAML to paste."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.units import engineering
+
+    console = Console()
+    ceiling, box = report.ceiling, report.box
+    kind = "proposed" if report.config.propose else "declared"
+    table = Table(
+        title=f"{kind} target box: {simulator.circuit.name} on "
+        f"{simulator.technology.name} ({simulator.corner}, "
+        f"{simulator.temperature:g} °C)"
+    )
+    for column in ("spec", "bound", "easy end", "hard end", "best reached"):
+        table.add_column(column, justify="right")
+    for spec, best in zip(box.specs, report.reach, strict=True):
+        table.add_row(
+            spec.name,
+            ("≥ " if spec.bound == "lower" else "≤ ")
+            + ("fixed" if spec.fixed else spec.scale),
+            engineering(spec.easy, spec.unit, 4),
+            "" if spec.fixed else engineering(spec.hard, spec.unit, 4),
+            "" if spec.fixed else engineering(float(best), spec.unit, 4),
+        )
+    console.print(table)
+    targeted = int(ceiling.met.sum()) - ceiling.met_by_archive
+    console.print(
+        f"front search: {report.front.sims} sims, {report.front.generations} "
+        f"generations, {len(report.archive)} designs in the archive"
+    )
+    if report.fraction is not None:
+        console.print(
+            f"hard ends {report.fraction:.3f} of the way from each easy end to the "
+            f"best reached (estimated ceiling {report.config.target_ceiling:g})"
+        )
+    console.print(
+        f"feasibility ceiling: [bold]{ceiling.value:.3f}[/] "
+        f"({int(ceiling.met.sum())}/{len(ceiling.met)} targets drawn uniformly "
+        f"from the box with seed {ceiling.seed}: {ceiling.met_by_archive} met by "
+        f"the archive, {targeted} by the targeted search in {ceiling.sims} sims); "
+        f"archive-only estimate {report.estimate:.3f}"
+    )
+    console.print(
+        f"total: {report.sims} SPICE sims ({report.from_store} from the store), "
+        f"{report.seconds:.0f} s"
+    )
+    print(
+        f"\n# {kind} box, ceiling {ceiling.value:.3f} on {len(ceiling.met)} "
+        f"targets (seed {ceiling.seed}), {report.sims} sims\n{box_yaml(box)}"
+    )
+
+
+def report_json(report: SpecSearchReport, simulator) -> dict:
+    """The JSON of a run: what, where, the box, its ceiling per target, the
+    archive's non-dominated designs."""
+    from sim.bench import _machine
+
+    archive, ceiling = report.archive, report.ceiling
+    front_rows = archive.front(report.box.easy)
+    names = report.box.names
+    return {
+        "circuit": simulator.circuit.name,
+        "technology": simulator.technology.name,
+        "corner": simulator.corner,
+        "temperature": simulator.temperature,
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "machine": _machine(),
+        "versions": _versions(),
+        "config": dataclasses.asdict(report.config),
+        "budget": report.config.budget,
+        "sims": {
+            "front": report.front.sims,
+            "targeted": ceiling.sims,
+            "total": report.sims,
+            "from_store": report.from_store,
+        },
+        "seconds": round(report.seconds, 1),
+        "generations": report.front.generations,
+        "archive_designs": len(archive),
+        "declared_box": report.declared.to_json(),
+        "box": report.box.to_json(),
+        "units": dict(zip(names, report.box.units, strict=True)),
+        "reach": dict(zip(names, map(_finite, report.reach), strict=True)),
+        "estimated_ceiling": report.estimate,
+        "hard_end_fraction": report.fraction,
+        "ceiling": ceiling.value,
+        "ceiling_seed": ceiling.seed,
+        "ceiling_met_by_archive": ceiling.met_by_archive,
+        "targets": {
+            "specs": list(names),
+            "values": ceiling.targets.tolist(),
+            "met": ceiling.met.tolist(),
+            "sims": ceiling.sims_per_target.tolist(),
+        },
+        "front": [
+            {
+                "params": archive.params(int(row)),
+                "figures": dict(
+                    zip(names, map(_finite, archive.figures[row]), strict=True)
+                ),
+            }
+            for row in front_rows
+        ],
+    }
+
+
+def _finite(value) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _versions() -> dict[str, str]:
+    import platform
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for package in ("jaxsizer", "numpy", "scipy", "cma"):
+        try:
+            out[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            out[package] = "not installed"
+    return out
