@@ -302,6 +302,26 @@ def _merge(base: dict, override: dict) -> dict:
     return merged
 
 
+def _one_target_kind(base: Any, merged: Any, override: dict) -> None:
+    """A technology's spec entry that gives ``value`` drops the circuit's
+    ``range`` and ``scale`` from ``merged`` (one giving ``range`` drops its
+    ``value``): a technology may fix a spec the circuit draws, or the reverse.
+    """
+    specs = override.get("specs")
+    if not all(isinstance(d, dict) for d in (base, merged, specs)):
+        return
+    for name, entry in specs.items():
+        spec = merged.get(name)
+        if not all(isinstance(d, dict) for d in (entry, spec, base.get(name))):
+            continue  # a new entry (or a removal): nothing merged into it
+        if "value" in entry and "range" not in entry:
+            spec.pop("range", None)
+            if "scale" not in entry:
+                spec.pop("scale", None)
+        elif "range" in entry and "value" not in entry:
+            spec.pop("value", None)
+
+
 def _read_template(directory: Path, name: Any, where: str) -> str:
     if not isinstance(name, str):
         raise _fail(where, f"netlist must be a file name, got {name!r}")
@@ -401,7 +421,9 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
     if tech_name in overrides:
         if not isinstance(overrides[tech_name] or {}, dict):
             raise _fail(where, f"technologies.{tech_name} must be a mapping")
+        base_specs = data.get("specs")
         data = _merge(data, overrides[tech_name] or {})
+        _one_target_kind(base_specs, data.get("specs"), overrides[tech_name] or {})
     known = {
         "name",
         "description",
