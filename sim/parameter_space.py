@@ -84,3 +84,51 @@ def grid_values(index, grid, xp=np, where=None):
     if where is None:
         return looked_up
     return xp.where(xp.asarray(where), looked_up, index)
+
+
+def relaxed_params(action, scale: ActionScale, xp=np):
+    """Parameters ``[..., n]`` of actions ``[..., n]`` without snapping.
+
+    The continuous relaxation of ``scale_action`` for gradient search:
+    integers are not rounded, and a grid parameter's fractional index lies
+    between its neighbouring grid values (geometrically, as grids of sizes
+    and capacitors are). ``scale_action`` of the same action gives the valid
+    design nearest to it.
+    """
+    u = (xp.clip(action, -1.0, 1.0) + 1.0) / 2.0
+    low, high = xp.asarray(scale.low), xp.asarray(scale.high)
+    log = xp.asarray(scale.log)
+    safe_low = xp.where(log, low, 1.0)
+    safe_high = xp.where(log, high, 1.0)
+    logarithmic = xp.exp(xp.log(safe_low) + u * (xp.log(safe_high) - xp.log(safe_low)))
+    value = xp.where(log, logarithmic, low + u * (high - low))
+    rows = xp.asarray(scale.grid)
+    top = rows.shape[1] - 1
+    index = xp.clip(value, 0.0, top)
+    below = xp.clip(xp.floor(index), 0, max(top - 1, 0)).astype(xp.int32)
+    above = xp.minimum(below + 1, top)
+    fraction = index - below
+    grid_rows = xp.broadcast_to(rows, below.shape + (rows.shape[1],))
+    g0 = xp.take_along_axis(grid_rows, below[..., None], axis=-1)[..., 0]
+    g1 = xp.take_along_axis(grid_rows, above[..., None], axis=-1)[..., 0]
+    positive = (g0 > 0) & (g1 > 0)
+    ratio = xp.where(positive, g1 / xp.where(positive, g0, 1.0), 1.0)
+    between = xp.where(positive, g0 * ratio**fraction, g0 + fraction * (g1 - g0))
+    return xp.where(xp.asarray(scale.is_grid), between, value)
+
+
+def action_of(params: np.ndarray, scale: ActionScale) -> np.ndarray:
+    """The action ``[..., n]`` in [-1, 1] that ``scale_action`` maps to the
+    valid parameters ``params`` ``[..., n]`` (SI) (NumPy)."""
+    params = np.asarray(params, np.float64)
+    value = params.copy()
+    if scale.is_grid.any():
+        grid = np.broadcast_to(scale.grid, params.shape + (scale.grid.shape[1],))
+        nearest = np.abs(grid - params[..., None]).argmin(axis=-1).astype(np.float64)
+        value = np.where(scale.is_grid, nearest, value)
+    span = np.where(scale.high > scale.low, 1.0, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_u = np.log(value / scale.low) / np.log(scale.high / scale.low)
+        lin_u = (value - scale.low) / (scale.high - scale.low)
+    u = np.where(scale.log, log_u, lin_u) * span
+    return np.clip(2.0 * np.nan_to_num(u) - 1.0, -1.0, 1.0)

@@ -71,7 +71,9 @@ def predict(
     out = forward(weights, x)
     figures = out[..., :-1] * std + mean
     p_valid = jax.nn.sigmoid(out[..., -1]).mean(axis=0)
-    spread = figures.std(axis=0)
+    # the square root's gradient at zero variance is inf (and inf times a
+    # zero cotangent is NaN): a tiny floor keeps gradients through it finite
+    spread = jnp.sqrt(figures.var(axis=0) + 1e-12)
     if spread_scale is not None:
         spread = spread * spread_scale
     return figures.mean(axis=0), spread, p_valid
@@ -80,5 +82,64 @@ def predict(
 def from_model_units(
     y: jax.Array, log_mask: jax.Array, sign: jax.Array, xp=jnp
 ) -> jax.Array:
-    """Raw figures from model units (``sign * 10**y`` where logged)."""
-    return xp.where(log_mask, sign * xp.power(10.0, y), y)
+    """Raw figures from model units (``sign * 10**y`` where logged).
+
+    The power is taken of 0 where not logged: a dB figure of 60 would give
+    10**60 = inf in float32, and inf times a zero cotangent is a NaN gradient.
+    """
+    return xp.where(log_mask, sign * xp.power(10.0, xp.where(log_mask, y, 0.0)), y)
+
+
+def surrogate_arrays(
+    weights: dict,
+    mean,
+    std,
+    log_mask,
+    sign,
+    spread_scale=None,
+    physics=None,
+) -> dict:
+    """The one pytree a surrogate is used through (JAX env, search, sizing).
+
+    ``weights`` of an ``Ensemble`` (or of a distilled one-member network),
+    the output standardisation ``mean``/``std`` [K] (model units), the
+    transform ``log_mask``/``sign`` [K], the spread's calibration [K] (or
+    None) and the optional ``surrogate.circuit.physics`` inputs.
+    """
+    f32 = lambda a: jnp.asarray(a, jnp.float32)  # noqa: E731
+    return {
+        "weights": {k: f32(v) for k, v in weights.items()},
+        "mean": f32(mean),
+        "std": f32(std),
+        "log_mask": jnp.asarray(log_mask, bool),
+        "sign": f32(sign),
+        "spread_scale": f32(jnp.ones_like(f32(mean)))
+        if spread_scale is None
+        else f32(spread_scale),
+        "physics": physics,
+    }
+
+
+def predict_arrays(arrays: dict, features: jax.Array):
+    """Prediction of ``surrogate_arrays`` for ``surrogate_features`` [B, n].
+
+    Returns the member mean in model units ``[B, K]``, the calibrated spread
+    ``[B, K]`` and the validity probability ``[B]``.
+    """
+    if arrays.get("physics") is not None:
+        from surrogate.circuit.physics import physics_inputs
+
+        features = physics_inputs(arrays["physics"], features)
+    return predict(
+        arrays["weights"],
+        arrays["mean"],
+        arrays["std"],
+        features,
+        arrays["spread_scale"],
+    )
+
+
+def predict_raw(arrays: dict, features: jax.Array):
+    """Raw figures ``[B, K]`` (SI) and validity ``[B]`` of ``surrogate_arrays``."""
+    y, _, p_valid = predict_arrays(arrays, features)
+    return from_model_units(y, arrays["log_mask"], arrays["sign"]), p_valid
