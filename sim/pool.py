@@ -1,42 +1,46 @@
 """A pool of ngspice worker processes with per-simulation timeouts.
 
-A worker that hangs past its job's timeout is killed; one that dies (segfault,
-SIGKILL, fatal ngspice error) is replaced. Either way the job comes back as a
-``RawResult`` with a failure status and the pool keeps going.
+Workers are ``python -m sim.worker`` processes (``sim.worker.start_worker``):
+starting one never re-runs the caller's ``__main__``. A worker that hangs past
+its job's timeout is killed; one that dies (segfault, SIGKILL, fatal ngspice
+error) is replaced. Either way the job comes back as a ``RawResult`` with a
+failure status and the pool keeps going.
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing as mp
 import os
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import wait
 
 from sim.job import SimulationJob
 from sim.result import RawResult, Status
-from sim.worker import worker_main
+from sim.worker import WorkerProcess, start_worker
 
 _START_TIMEOUT = 120.0  # seconds for a worker to load ngspice
 
 
 class SimulatorUnavailable(RuntimeError):
-    """ngspice's shared library could not be started in a worker."""
+    """A simulation worker could not start (the message says why)."""
 
 
 @dataclass
 class _Worker:
-    process: mp.process.BaseProcess
-    conn: Connection
+    handle: WorkerProcess
     busy_with: int | None = None  # index of the job it runs
-    deadline: float = 0.0
+    deadline: float = 0.0  # time.monotonic() by which the job must finish
+
+    @property
+    def conn(self):
+        return self.handle.conn
 
     @property
     def pid(self) -> int:
-        return self.process.pid or -1
+        return self.handle.pid
 
 
 def default_workers() -> int:
@@ -57,41 +61,58 @@ class SimulationPool:
     def __init__(self, n_workers: int | None = None, timeout: float = 60.0) -> None:
         self.n_workers = n_workers or default_workers()
         self.timeout = timeout
-        self._ctx = mp.get_context("spawn")
         self._workers: list[_Worker] = []
         self.restarts = 0
-        for _ in range(self.n_workers):
-            self._workers.append(self._launch())
-        for worker in self._workers:
-            self._await_ready(worker)
+        try:
+            for _ in range(self.n_workers):
+                self._workers.append(self._launch())
+            for worker in self._workers:
+                self._await_ready(worker)
+        except BaseException:
+            self.close()
+            raise
 
     # -- lifecycle -------------------------------------------------------------
     def _launch(self) -> _Worker:
-        parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=worker_main, args=(child,), daemon=True)
-        process.start()
-        child.close()
-        return _Worker(process, parent)
+        try:
+            return _Worker(start_worker())
+        except OSError as error:
+            raise SimulatorUnavailable(
+                f"a simulation worker could not be started: {error}"
+            ) from None
 
     def _await_ready(self, worker: _Worker) -> None:
+        """Wait for the worker's hello; raise with its real error if none comes."""
         ready = worker.conn.poll(_START_TIMEOUT)
         try:
-            tag, detail = worker.conn.recv() if ready else (None, "no answer")
+            tag, detail = worker.conn.recv() if ready else (None, None)
         except (EOFError, OSError):
-            tag, detail = None, "the worker died while starting"
-        if tag != "ready":
-            worker.process.kill()
-            raise SimulatorUnavailable(
-                f"ngspice could not be started in a worker process ({detail}); "
-                "install the Debian packages ngspice, libngspice0 and "
+            tag, detail = None, None
+        if tag == "ready":
+            return
+        code = worker.handle.stop(grace=0.0 if ready else 5.0)
+        stderr = worker.handle.stderr_tail()
+        if tag == "failed":
+            # The worker ran and ngspice's library did not load: say so and
+            # what the library reported.
+            reason = f"ngspice could not be loaded: {detail}"
+            hint = (
+                "; install the Debian packages ngspice, libngspice0 and "
                 "libngspice0-dev (or set NGSPICE_LIBRARY_PATH to libngspice.so.0)"
             )
+        elif not ready:
+            reason = f"no answer within {_START_TIMEOUT:g} s"
+            hint = ""
+        else:
+            reason = f"it exited with code {code}"
+            hint = ""
+        tail = f"\n--- worker stderr ---\n{stderr}" if stderr else ""
+        raise SimulatorUnavailable(
+            f"a simulation worker could not start: {reason}{hint}{tail}"
+        )
 
     def _replace(self, worker: _Worker) -> _Worker:
-        if worker.process.is_alive():
-            worker.process.kill()
-        worker.process.join(timeout=5)
-        worker.conn.close()
+        worker.handle.stop(grace=0.0)
         fresh = self._launch()
         self._await_ready(fresh)
         self._workers[self._workers.index(worker)] = fresh
@@ -104,11 +125,7 @@ class SimulationPool:
             with contextlib.suppress(OSError):
                 worker.conn.send(None)
         for worker in self._workers:
-            worker.process.join(timeout=2)
-            if worker.process.is_alive():
-                worker.process.kill()
-                worker.process.join(timeout=2)
-            worker.conn.close()
+            worker.handle.stop(grace=2.0)
         self._workers = []
 
     def __enter__(self) -> SimulationPool:
@@ -145,8 +162,8 @@ class SimulationPool:
             self._dispatch(jobs, pending)
             busy = [w for w in self._workers if w.busy_with is not None]
             wait_for = min(w.deadline for w in busy) - time.monotonic()
-            handles = [w.conn for w in busy] + [w.process.sentinel for w in busy]
-            wait(handles, timeout=max(0.0, wait_for))
+            # A worker that dies closes its socket: its conn becomes readable.
+            wait([w.conn for w in busy], timeout=max(0.0, wait_for))
             for worker in busy:
                 self._collect(worker, jobs, lambda i, r: done.append((i, r)))
             # Give idle workers their next job before the caller's per-result
@@ -174,19 +191,20 @@ class SimulationPool:
     def _collect(self, worker: _Worker, jobs, finish) -> None:
         index = worker.busy_with
         assert index is not None
+        dead = False
         if worker.conn.poll():
             try:
                 job_id, result, exiting = worker.conn.recv()
             except (EOFError, OSError):
-                job_id, result, exiting = index, None, True
+                job_id, result, exiting, dead = index, None, True, True
             if result is not None and job_id == index:
                 worker.busy_with = None
                 finish(index, result)
                 if exiting:
                     self._replace(worker)
                 return
-        if not worker.process.is_alive():
-            code = worker.process.exitcode
+        if dead or not worker.handle.is_alive():
+            code = worker.handle.stop(grace=5.0)
             worker.busy_with = None
             self._replace(worker)
             finish(index, RawResult(Status.CRASH, f"worker died (exit code {code})"))

@@ -1,17 +1,37 @@
-"""Worker process: one persistent ngspice session answering jobs over a pipe."""
+"""Worker process: one persistent ngspice session answering jobs over a socket.
+
+A worker is started as ``python -m sim.worker FD`` (``start_worker``): a fresh
+interpreter that imports only this package, never the user's ``__main__``, so
+an unguarded script, a script piped to ``python -`` and a notebook can all
+simulate. The parent and the worker talk over a socket pair wrapped in
+``multiprocessing.connection.Connection`` (pickled messages); the worker's
+stderr goes to a temporary file that the parent reads when the worker fails.
+"""
 
 from __future__ import annotations
 
+import argparse
 import os
+import socket
+import subprocess
+import sys
 import tempfile
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import IO
+
+# The directory holding the ``sim`` package: the worker imports from here.
+_SOURCE_ROOT = Path(__file__).resolve().parents[1]
+_STDERR_TAIL = 4000  # characters of a failed worker's stderr put in the error
 
 
-def worker_main(conn: Connection) -> None:
-    """Serve ``(job_id, SimulationJob)`` messages until ``None`` arrives.
+def serve(conn: Connection) -> None:
+    """Serve ``(job_id, SimulationJob)`` messages until ``None`` or EOF arrives.
 
-    Replies ``(job_id, RawResult, exiting)``. After a fatal ngspice error the worker
-    answers and exits, so the pool starts a fresh one.
+    Replies ``("ready", pid)`` or ``("failed", reason)`` once, then
+    ``(job_id, RawResult, exiting)`` per job. After a fatal ngspice error the
+    worker answers and exits, so the pool starts a fresh one.
     """
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     # ngspice writes model-check logs (e.g. bsim4v5.out) into the working
@@ -29,7 +49,7 @@ def worker_main(conn: Connection) -> None:
     while True:
         try:
             message = conn.recv()
-        except (EOFError, KeyboardInterrupt):
+        except (EOFError, OSError, KeyboardInterrupt):
             return
         if message is None:
             return
@@ -38,3 +58,102 @@ def worker_main(conn: Connection) -> None:
         conn.send((job_id, result, session.fatal))
         if session.fatal:
             return
+
+
+@dataclass
+class WorkerProcess:
+    """A started worker: its process, its end of the socket, its stderr file."""
+
+    process: subprocess.Popen
+    conn: Connection
+    stderr: IO[bytes]
+    final_stderr: str = ""  # the stderr tail, kept when the process stops
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def is_alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stderr_tail(self) -> str:
+        """The last few thousand characters the worker wrote to stderr."""
+        if self.stderr.closed:
+            return self.final_stderr
+        try:
+            self.stderr.flush()
+            size = os.fstat(self.stderr.fileno()).st_size
+            start = max(0, size - _STDERR_TAIL)
+            data = os.pread(self.stderr.fileno(), size - start, start)
+        except (OSError, ValueError):
+            return ""
+        return data.decode("utf-8", "replace").strip()
+
+    def stop(self, grace: float = 2.0) -> int | None:
+        """Kill the process if it has not exited within ``grace`` seconds.
+
+        Returns its exit code (negative: killed by that signal).
+        """
+        try:
+            return self.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            try:
+                return self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:  # pragma: no cover - unkillable
+                return None
+        finally:
+            self.conn.close()
+            if not self.stderr.closed:
+                self.final_stderr = self.stderr_tail()
+                self.stderr.close()
+
+
+def worker_command(fd: int) -> list[str]:
+    """The command line of a worker that talks over file descriptor ``fd``."""
+    return [sys.executable, "-m", "sim.worker", str(fd)]
+
+
+def start_worker() -> WorkerProcess:
+    """Start ``python -m sim.worker`` with this interpreter; do not wait for it.
+
+    The worker runs in the directory above the ``sim`` package with that
+    directory first on ``PYTHONPATH``, so it imports this very package and
+    nothing from the caller's working directory.
+    """
+    ours, theirs = socket.socketpair()
+    stderr = tempfile.TemporaryFile(prefix="jaxsizer-worker-stderr-")  # noqa: SIM115
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(_SOURCE_ROOT), env.get("PYTHONPATH", "")) if p
+    )
+    env.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        process = subprocess.Popen(
+            worker_command(theirs.fileno()),
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            cwd=_SOURCE_ROOT,
+            env=env,
+        )
+    except OSError:
+        ours.close()
+        stderr.close()
+        raise
+    finally:
+        theirs.close()
+    return WorkerProcess(process, Connection(ours.detach()), stderr)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry of ``python -m sim.worker FD`` (started by ``start_worker``)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("fd", type=int, help="socket file descriptor to serve")
+    args = parser.parse_args(argv)
+    serve(Connection(args.fd))
+
+
+if __name__ == "__main__":
+    main()

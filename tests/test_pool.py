@@ -26,7 +26,7 @@ def test_pool_equals_ngspice_batch(tech, pool, store):
     Every testbench of op2 (op, ac, noise, dc sweeps, transient) for random
     designs, within 0.1 %.
     """
-    simulator = Simulator("op2", tech, pool=pool, store=store)
+    simulator = Simulator("op2", tech, backend=pool, store=store)
     designs = random_designs(simulator.circuit, 3, seed=11)
     names = [tb.name for tb in simulator.circuit.testbenches]
     for design in designs:
@@ -75,7 +75,7 @@ def _slow_job(seconds_of_work: float = 1e-3) -> SimulationJob:
 
 def test_nonconvergence_is_a_status(tmp_path, pool, store):
     path = _bistable(tmp_path)
-    simulator = Simulator(path, "generic", pool=pool, store=store)
+    simulator = Simulator(path, "generic", backend=pool, store=store)
     bad, good = simulator.simulate([{"k": 1}, {"k": 0}])
     assert bad.status is Status.NONCONVERGENCE, bad.message
     assert good.status is Status.OK and good.performance["va"] == pytest.approx(1.0)
