@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO
 
 # The directory holding the ``sim`` package: the worker imports from here.
-_SOURCE_ROOT = Path(__file__).resolve().parents[1]
+SOURCE_ROOT = Path(__file__).resolve().parents[1]
 _STDERR_TAIL = 4000  # characters of a failed worker's stderr put in the error
 
 
@@ -125,7 +125,7 @@ def start_worker() -> WorkerProcess:
     stderr = tempfile.TemporaryFile(prefix="jaxsizer-worker-stderr-")  # noqa: SIM115
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(_SOURCE_ROOT), env.get("PYTHONPATH", "")) if p
+        p for p in (str(SOURCE_ROOT), env.get("PYTHONPATH", "")) if p
     )
     env.setdefault("OMP_NUM_THREADS", "1")
     try:
@@ -135,7 +135,7 @@ def start_worker() -> WorkerProcess:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
-            cwd=_SOURCE_ROOT,
+            cwd=SOURCE_ROOT,
             env=env,
         )
     except OSError:
