@@ -10,10 +10,13 @@ the driver. Implementations:
 - ``ray``: the same worker code in Ray actors (``sim.ray_backend``), for a
   cluster (``pip install -e .[ray]``);
 - ``remote``: a ``sim.server`` somewhere else that holds the circuits and
-  the PDK; its client replaces the whole ``Simulator`` (clients send numbers,
-  never netlists), see ``sim.remote``.
+  the PDK. It simulates whole designs, not jobs (clients send numbers, never
+  netlists): ``Simulator(..., backend=BackendConfig(kind="remote", ...))``
+  sends its designs there through ``open_remote`` (``sim.remote``) and still
+  writes the results into its own store.
 
-``make_backend`` is the only place a backend is constructed.
+``make_backend`` and ``open_remote`` are the only places a backend is
+constructed.
 """
 
 from __future__ import annotations
@@ -92,6 +95,39 @@ def make_backend(config: BackendConfig | None = None) -> SimulationBackend:
             ) from None
         return RayBackend(config.workers, config.timeout, config.ray_address)
     raise UserInputError(
-        "the remote backend runs whole simulations on its server: open it with "
-        "sim.session.open_simulator"
+        "the remote backend simulates whole designs on its server: pass "
+        "BackendConfig(kind='remote', server=URL) to Simulator"
+    )
+
+
+def open_remote(
+    config: BackendConfig,
+    circuit: str,
+    technology: str,
+    corner: str,
+    temperature: float,
+    measures: Sequence[str] | None = None,
+):
+    """A ``sim.remote.RemoteSimulation`` of one served circuit (remote kind).
+
+    ``temperature`` in °C; ``measures``: the figures wanted (None: all).
+    """
+    if config.kind != "remote":
+        raise UserInputError(f"open_remote needs the remote backend, not {config.kind}")
+    try:
+        from sim.remote import RemoteSimulation, token_from_env
+    except ImportError as error:
+        raise UserInputError(
+            f"the remote backend needs httpx: pip install -e .[server] ({error})"
+        ) from None
+    assert config.server is not None  # checked in BackendConfig
+    return RemoteSimulation(
+        config.server,
+        token_from_env(config.token_env),
+        circuit,
+        technology,
+        corner,
+        temperature,
+        measures=measures,
+        request_timeout=max(config.timeout, 600.0),
     )

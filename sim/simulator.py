@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from sim import job as jobs
-from sim.backend import BackendConfig, SimulationBackend, make_backend
+from sim.backend import BackendConfig, SimulationBackend, make_backend, open_remote
 from sim.circuit import VDD_PLACEHOLDER, Circuit, load_circuit
+from sim.errors import UserInputError
 from sim.netlist import choose_bins, format_value, render_deck
 from sim.performance import performance, required_vectors
 from sim.result import RawResult, Status
@@ -98,13 +99,31 @@ class Simulator:
             else load_circuit(circuit, self.technology)
         )
         self.corner = corner or self.technology.default_corner
-        self.technology.includes(self.corner)  # validates the corner early
         self.temperature = float(temperature)
         if backend is None:
             backend = BackendConfig(workers=n_workers, timeout=timeout)
         self._backend_config = backend if isinstance(backend, BackendConfig) else None
         self._backend = None if self._backend_config else backend
         self.store = store if store is not None else SimulationStore()
+        self._remote = None
+        if self._backend_config is not None and self._backend_config.kind == "remote":
+            # The server holds the decks and the PDK: nothing to render here.
+            if self.corner not in self.technology.corners:
+                raise UserInputError(
+                    f"unknown corner {self.corner!r} of {self.technology.name}; "
+                    f"choose one of {', '.join(self.technology.corners)}"
+                )
+            self._remote = open_remote(
+                self._backend_config,
+                self.circuit.name,
+                self.technology.name,
+                self.corner,
+                self.temperature,
+                [m.name for m in self.circuit.measures],
+            )
+            self._decks = {}
+            return
+        self.technology.includes(self.corner)  # validates the corner early
         wanted = required_vectors(self.circuit, self.technology)
         self._decks = {
             tb.name: render_deck(
@@ -149,6 +168,8 @@ class Simulator:
 
     def close(self) -> None:
         """Close the backend if it is this simulator's own."""
+        if self._remote is not None:
+            self._remote.close()
         if self._backend_config is not None and self._backend is not None:
             self._backend.close()
             self._backend = None
@@ -161,6 +182,8 @@ class Simulator:
 
     def key(self, design: Mapping[str, float]) -> str:
         """Store key of a validated design."""
+        if self._remote is not None:
+            raise UserInputError("a remote simulator's store keys come from its server")
         text = json.dumps([self._fingerprint, sorted(design.items())])
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -259,6 +282,8 @@ class Simulator:
         stored as soon as it is done.
         """
         checked = [self.circuit.check_design(dict(d)) for d in designs]
+        if self._remote is not None:
+            return self._simulate_remote(checked)
         keys = [self.key(d) for d in checked]
         results: list[Evaluation | None] = [None] * len(checked)
         todo: list[int] = []
@@ -315,6 +340,39 @@ class Simulator:
         self, design: Mapping[str, float] | None = None, **kw
     ) -> Evaluation:
         return self.simulate([design or {}], **kw)[0]
+
+    def _simulate_remote(self, checked: list[dict[str, float]]) -> list[Evaluation]:
+        """Designs simulated by the server; each new result stored here once."""
+        out = []
+        for design, answer in zip(checked, self._remote.simulate(checked), strict=True):
+            if (
+                self.store.latest(answer.key, tuple(s.value for s in DETERMINISTIC))
+                is None
+            ):
+                self.store.add(
+                    answer.key,
+                    circuit=self.circuit.name,
+                    circuit_fingerprint=self.circuit.fingerprint,
+                    technology=self.technology.name,
+                    corner=self.corner,
+                    temperature=self.temperature,
+                    params=design,
+                    performance=answer.performance,
+                    status=answer.status.value,
+                    message=answer.message,
+                    elapsed=answer.elapsed,
+                )
+            out.append(
+                Evaluation(
+                    design,
+                    answer.performance,
+                    answer.status,
+                    answer.message,
+                    answer.elapsed,
+                    cached=answer.cached,
+                )
+            )
+        return out
 
     def _finish(
         self, design: dict[str, float], key: str, raws: dict[str, RawResult]
