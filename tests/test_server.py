@@ -284,7 +284,6 @@ def test_server_restarted_mid_batch(server, pool, tmp_path):
     assert server.stored() == len(designs)  # nothing simulated twice
 
 
-@pytest.mark.slow
 def test_eight_concurrent_clients_each_result_once(server, tmp_path):
     """8 clients x 200 designs (half of them shared by all): every client gets
     each of its results once, and the server simulates each design once."""
