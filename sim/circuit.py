@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from sim.deck_check import SAFE_ANALYSIS, absolute_includes, expand_deck
 from sim.errors import UserInputError
 from sim.measure_kinds import DESIGN_KINDS, KINDS
 from sim.targets import TargetBox, spec_range
@@ -323,15 +324,22 @@ def _one_target_kind(base: Any, merged: Any, override: dict) -> None:
 
 
 def _read_template(directory: Path, name: Any, where: str) -> str:
+    """A netlist template, checked as ngspice will read it (its includes
+    too, see ``sim.deck_check``), relative includes made absolute."""
     if not isinstance(name, str):
         raise _fail(where, f"netlist must be a file name, got {name!r}")
     path = directory / name
     if not path.is_file():
         raise _fail(where, f"netlist file not found: {path}")
     text = _read_text(path, where)
-    if re.search(r"^\s*\.(control|endc|end)\b", text, re.IGNORECASE | re.MULTILINE):
-        raise _fail(where, f"{name} must not contain .control/.endc/.end")
-    return text
+    try:
+        expand_deck(text, str(path), path.parent)
+    except UserInputError as error:
+        raise _fail(where, str(error)) from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip().lower() == ".end" or line.strip().lower().startswith(".end "):
+            raise _fail(where, f"{path}:{number}: a template must not contain .end")
+    return absolute_includes(text, path.parent)
 
 
 def _read_text(path: Path, where: str) -> str:
@@ -339,6 +347,43 @@ def _read_text(path: Path, where: str) -> str:
         return path.read_text()
     except (OSError, UnicodeDecodeError) as error:
         raise _fail(where, f"cannot read {path} ({error})") from None
+
+
+class StrictYamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses a key given twice in one mapping
+    (the plain loader keeps the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # explicit keys may override merged ones
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+            except TypeError:
+                continue  # unhashable: the base loader reports it
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key {key!r}",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def load_yaml(text: str) -> Any:
+    """YAML ``text`` with the safe loader, refusing duplicate keys.
+
+    Every problem comes out as a ``yaml.YAMLError`` (PyYAML lets a bad
+    date through as ``ValueError``).
+    """
+    try:
+        return yaml.load(text, Loader=StrictYamlLoader)  # noqa: S506 - safe loader
+    except (ValueError, TypeError, OverflowError, RecursionError) as error:
+        raise yaml.YAMLError(f"{type(error).__name__}: {error}") from None
 
 
 def yaml_problem(error: yaml.YAMLError) -> str:
@@ -356,7 +401,7 @@ def _with_base(data: dict, directory: Path, where: str) -> dict:
     if not base_path.is_file():
         raise _fail(where, f"base file not found: {base_path}")
     try:
-        base = yaml.safe_load(_read_text(base_path, where))
+        base = load_yaml(_read_text(base_path, where))
     except yaml.YAMLError as error:
         problem = yaml_problem(error)
         raise _fail(where, f"base {base_path} is not valid YAML ({problem})") from None
@@ -407,7 +452,7 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
     path = circuit_file(name_or_path)
     where = f"circuit {path}"
     try:
-        data = yaml.safe_load(_read_text(path, where))
+        data = load_yaml(_read_text(path, where))
     except yaml.YAMLError as error:
         raise _fail(where, f"not valid YAML ({yaml_problem(error)})") from None
     if not isinstance(data, dict):
@@ -473,6 +518,9 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
     devices, op_tb, op_an = _operating_point(
         data.get("operating_point"), testbenches, where
     )
+    _check_transistors(netlist, f"{where}: {data['netlist']}")
+    _check_element_names(netlist, testbenches, where)
+    _check_measure_devices(measures, netlist, devices, where)
     box = _box(data.get("specs") or {}, measures, where)
     reward = data.get("reward", "amplifier")
     if reward not in REWARDS:
@@ -523,10 +571,76 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
 
 # In analysis commands, replaced by the technology's supply voltage (V).
 VDD_PLACEHOLDER = "{VDD}"
-# One line: no newline may smuggle a second command (e.g. ``shell``) in.
-_SAFE_COMMAND = re.compile(
-    r"^(op|ac|dc|tran|noise|tf|pz)\b[\w .+\-(),=]*\Z", re.I | re.ASCII
-)
+_SAFE_COMMAND = SAFE_ANALYSIS  # one line: no newline may smuggle a command in
+_SWEEPS = ("dec", "oct", "lin")
+
+
+def _numbers(words: list[str]) -> list[float] | None:
+    from sim.netlist import spice_number
+
+    try:
+        return [spice_number(w) for w in words]
+    except ValueError:
+        return None
+
+
+def _sweep_problem(words: list[str]) -> str | None:
+    """Problem of ``dec|oct|lin points fstart fstop`` (None when right)."""
+    if len(words) != 4 or words[0].lower() not in _SWEEPS:
+        return "needs dec|oct|lin <points> <fstart> <fstop>"
+    values = _numbers(words[1:])
+    if values is None:
+        return "points and frequencies must be numbers"
+    points, start, stop = values
+    if points < 1 or points != int(points):
+        return "the number of points must be a positive integer"
+    if start <= 0 or stop < start:
+        return "needs 0 < fstart <= fstop"
+    return None
+
+
+def analysis_problem(command: str) -> str | None:
+    """What is wrong with an analysis command's arguments, or None.
+
+    ngspice reports some mistakes only when the analysis runs (``tran 2p``:
+    "TSTOP is invalid") and loops forever on others (``dc vin 0 1`` without
+    a step): they are caught here, at load time, instead.
+    """
+    text = re.sub(r"\(([^)]*)\)", lambda m: "(" + "".join(m[1].split()) + ")", command)
+    words = text.replace(VDD_PLACEHOLDER, "1").split()
+    kind, args = words[0].lower(), words[1:]
+    if kind == "op":
+        return None if not args else "op takes no arguments"
+    if kind == "ac":
+        return _sweep_problem(args)
+    if kind == "noise":
+        if len(args) not in (6, 7):
+            return "needs v(out[,ref]) <source> dec|oct|lin <points> <fstart> <fstop>"
+        return _sweep_problem(args[2:6])
+    if kind == "dc":
+        if len(args) not in (4, 8):
+            return "needs <source> <start> <stop> <step> (one or two sweeps)"
+        for i in range(0, len(args), 4):
+            values = _numbers(args[i + 1 : i + 4])
+            if values is None:
+                return "start, stop and step must be numbers"
+            if values[2] == 0 or (values[1] - values[0]) * values[2] < 0:
+                return "the step must be non-zero and go from start towards stop"
+        return None
+    if kind == "tran":
+        if args and args[-1].lower() == "uic":
+            args = args[:-1]
+        values = _numbers(args)
+        if values is None or not 2 <= len(values) <= 4:
+            return "needs <tstep> <tstop> [<tstart> [<tmax>]] [uic] as numbers"
+        if values[0] <= 0 or values[1] <= 0:
+            return "tstep and tstop must be positive"
+        return None
+    if kind == "tf":
+        return None if len(args) == 2 else "needs <output> <input source>"
+    if len(args) != 6:  # pz
+        return "needs <4 nodes> cur|vol pol|zer|pz"
+    return None
 
 
 def _testbenches(spec: Any, directory: Path, where: str) -> tuple[Testbench, ...]:
@@ -554,12 +668,142 @@ def _testbenches(spec: Any, directory: Path, where: str) -> tuple[Testbench, ...
                     "analysis command (op, ac, dc, tran, noise, tf, pz), "
                     f"got {command!r}",
                 )
+            problem = analysis_problem(command.strip())
+            if problem:
+                raise _fail(
+                    where,
+                    f"testbench {name}: analysis {an_name} {command.strip()!r}: "
+                    f"{problem}",
+                )
             items.append(Analysis(str(an_name), command.strip()))
         template = _read_template(
             directory, tb["netlist"], f"{where}: testbench {name}"
         )
         out.append(Testbench(str(name), template, tuple(items)))
     return tuple(out)
+
+
+def _top_level_lines(text: str) -> list[tuple[int, list[str]]]:
+    """(line number, tokens) of element lines outside ``.subckt`` blocks,
+    continuation lines joined; comments and dot commands skipped."""
+    out: list[tuple[int, list[str]]] = []
+    depth = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        tokens = raw.split()
+        if not tokens or tokens[0].startswith("*"):
+            continue
+        if tokens[0].startswith("+"):
+            if out and depth == 0:
+                rest = [raw.strip()[1:].strip()] if raw.strip() != "+" else []
+                out[-1][1].extend(" ".join(rest).split())
+            continue
+        word = tokens[0].lower()
+        if word.startswith(".subckt"):
+            depth += 1
+        elif word.startswith(".ends"):
+            depth = max(depth - 1, 0)
+        elif depth == 0 and not word.startswith("."):
+            out.append((number, tokens))
+    return out
+
+
+def _check_transistors(netlist: str, where: str) -> None:
+    """Every ``M`` line on nmos/pmos has four nodes and both ``W=`` and ``L=``
+    (without ``L=`` ngspice silently takes the model's default length)."""
+    for number, tokens in _top_level_lines(netlist):
+        if tokens[0][0] not in "mM":
+            continue
+        polarity = [i for i, t in enumerate(tokens) if t.lower() in ("nmos", "pmos")]
+        if not polarity:
+            continue  # a transistor on the user's own model: written as is
+        if polarity[0] != 5:
+            raise _fail(
+                where,
+                f"line {number}: {tokens[0]} needs drain gate source bulk "
+                "nmos|pmos W=... L=...",
+            )
+        keys = [t.partition("=")[0].lower() for t in tokens[6:]]
+        for token in tokens[6:]:
+            if "=" not in token:
+                raise _fail(
+                    where, f"line {number}: {tokens[0]}: {token!r} is not key=value"
+                )
+        for key in ("w", "l"):
+            if keys.count(key) != 1:
+                raise _fail(
+                    where,
+                    f"line {number}: {tokens[0]} needs exactly one "
+                    f"{key.upper()}=... (got {keys.count(key)})",
+                )
+
+
+def _check_element_names(
+    netlist: str, testbenches: tuple[Testbench, ...], where: str
+) -> None:
+    """No element is defined twice in one deck (the circuit's netlist and
+    each testbench are simulated as one flat netlist)."""
+    circuit_names = {}
+    for number, tokens in _top_level_lines(netlist):
+        name = tokens[0].lower()
+        if name in circuit_names:
+            raise _fail(
+                where,
+                f"netlist lines {circuit_names[name]} and {number} both define "
+                f"{tokens[0]}",
+            )
+        circuit_names[name] = number
+    for tb in testbenches:
+        seen: dict[str, int] = {}
+        for number, tokens in _top_level_lines(tb.template):
+            name = tokens[0].lower()
+            if name in circuit_names:
+                raise _fail(
+                    where,
+                    f"testbench {tb.name} line {number}: {tokens[0]} is also an "
+                    f"element of the circuit netlist (line {circuit_names[name]})",
+                )
+            if name in seen:
+                raise _fail(
+                    where,
+                    f"testbench {tb.name} lines {seen[name]} and {number} both "
+                    f"define {tokens[0]}",
+                )
+            seen[name] = number
+
+
+def _check_measure_devices(
+    measures: tuple[Measure, ...], netlist: str, devices: dict[str, str], where: str
+) -> None:
+    """Devices a design measure reads exist in the netlist and have their
+    operating point read (Pelgrom's offset needs each pair's gm)."""
+    transistors = {
+        tokens[0]
+        for _, tokens in _top_level_lines(netlist)
+        if tokens[0][0] in "mM" and len(tokens) > 5
+    }
+    for measure in measures:
+        if measure.function != "offset_pelgrom":
+            continue
+        for pair in measure.args["pairs"].split(","):
+            names = [n.strip() for n in pair.split("/")]
+            if len(names) != 2 or not all(names):
+                raise _fail(
+                    where,
+                    f"measure {measure.name}: pairs must read 'A/B,C/D', got "
+                    f"{measure.args['pairs']!r}",
+                )
+            for name in names:
+                if name not in transistors:
+                    raise _fail(
+                        where,
+                        f"measure {measure.name}: no transistor {name} in the netlist",
+                    )
+                if name not in devices:
+                    raise _fail(
+                        where,
+                        f"measure {measure.name}: device {name} must be listed in "
+                        "operating_point.devices (its gm weights the offset)",
+                    )
 
 
 def _locate(

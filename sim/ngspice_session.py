@@ -8,40 +8,151 @@ return code of ``ngSpice_Command`` is useless (0 even after a fatal error).
 
 from __future__ import annotations
 
+import ctypes.util
+import functools
+import hashlib
 import logging
+import os
 import re
 import time
+from pathlib import Path
 
 import numpy as np
 
+from sim.deck_check import check_analysis_command, expand_deck
+from sim.errors import UserInputError
 from sim.job import SimulationJob
 from sim.result import RawResult, Status
 
 # Only final failures: "singular matrix" or "gmin stepping failed" are often
 # followed by a successful source stepping or transient op.
 _NONCONVERGENCE = re.compile(
-    r"DC solution failed|simulation\(s\) aborted|timestep too small"
+    r"DC solution failed|timestep too small"
     r"|iteration limit reached|transient op failed|no convergence",
     re.IGNORECASE,
 )
+# Failed steppings count as non-convergence only when the analysis aborted.
+_STEPPING_FAILED = re.compile(
+    r"stepping failed|singular matrix|gmin stepping", re.IGNORECASE
+)
+_ABORTED = re.compile(r"simulation\(s\) aborted", re.IGNORECASE)
 _ERROR = re.compile(
     r"\berror\b|not in the circuit|no such command|undefined parameter"
     r"|cannot compute|unknown (?:parameter|model|subckt)|could not find"
-    r"|unable to find|no such vector|can't find|is not available",
+    r"|unable to find|no such vector|can't find|is not available|is invalid",
     re.IGNORECASE,
 )
 _FATAL = re.compile(r"cannot recover|awaits to be detached", re.IGNORECASE)
+# Lines that start another report, ending the context of an error message.
+_NEW_REPORT = re.compile(
+    r"^(circuit:|note:|warning|reset re-loads|doing analysis|no\. of data rows)",
+    re.IGNORECASE,
+)
+_PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+_CONTEXT_LINES = 4  # lines after an error line that belong to its message
+# Commands that run programs or read scripts: made harmless aliases for the
+# session's life (a second fence behind the deck check). "alias" and
+# "unalias" come last so a deck cannot undo them.
+_DISABLED_COMMANDS = (
+    "shell",
+    "source",
+    "codemodel",
+    "aspice",
+    "rspice",
+    "edit",
+    "gnuplot",
+    "bug",
+    "cd",
+    "unalias",
+    "alias",
+)
+
+
+def _with_context(lines: list[str], index: int) -> str:
+    """Line ``index`` and the lines that explain it, as one line of text.
+
+    ngspice spreads one error over several messages ("Error on line 26 or
+    its substitute:", the line itself, the reason): keep them all.
+    """
+    parts = [lines[index].strip()]
+    for line in lines[index + 1 : index + 1 + _CONTEXT_LINES]:
+        text = line.strip()
+        if not text or _NEW_REPORT.match(text) or _ABORTED.search(text):
+            break
+        parts.append(text)
+    return " ".join(p.rstrip(":") + ":" for p in parts[:-1]) + " " + parts[-1]
 
 
 def classify_messages(lines: list[str]) -> tuple[Status, str]:
-    """Status implied by ngspice's messages, with the first offending line."""
+    """Status implied by ngspice's messages, with the full offending message.
+
+    An analysis that aborts on a bad argument ("TSTOP is invalid") is an
+    error, not a non-convergence; only the solver's own failures are.
+    """
+    aborted = any(_ABORTED.search(line) for line in lines)
     for line in lines:
-        if _NONCONVERGENCE.search(line):
+        if _NONCONVERGENCE.search(line) or (aborted and _STEPPING_FAILED.search(line)):
             return Status.NONCONVERGENCE, line.strip()
-    for line in lines:
-        if _ERROR.search(line) or _FATAL.search(line):
+    errors = [i for i, line in enumerate(lines) if _ERROR.search(line)]
+    # Prefer ngspice's "Error..." lines over warnings that mention a problem.
+    errors.sort(key=lambda i: not lines[i].strip().lower().startswith("error"))
+    for i in errors:
+        return Status.ERROR, _with_context(lines, i).strip()
+    for i, line in enumerate(lines):
+        if _FATAL.search(line):
             return Status.ERROR, line.strip()
+        if _ABORTED.search(line):
+            return Status.ERROR, _with_context(lines, max(i - 1, 0)).strip()
     return Status.OK, ""
+
+
+def _library_path() -> Path | None:
+    """The ngspice shared library a session would load (as PySpice finds it)."""
+    configured = os.environ.get("NGSPICE_LIBRARY_PATH")
+    if configured:
+        return Path(configured.format(""))
+    name = ctypes.util.find_library("ngspice")
+    if not name:
+        return None
+    if os.path.isabs(name):
+        return Path(name)
+    dirs = [d for d in os.environ.get("LD_LIBRARY_PATH", "").split(":") if d]
+    dirs += ["/usr/local/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib"]
+    dirs += ["/usr/lib/aarch64-linux-gnu", "/lib/x86_64-linux-gnu", "/lib"]
+    for directory in dirs:
+        for candidate in (name, "libngspice.so"):
+            path = Path(directory) / candidate
+            if path.is_file():
+                return path
+    return None
+
+
+@functools.cache
+def _file_sha256(path: Path, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def simulator_identity() -> str:
+    """Which ngspice runs the simulations: the SHA-256 of its shared library
+    (part of every store key, so an upgraded simulator re-simulates).
+
+    Found without loading ngspice; "ngspice (library not found)" when the
+    library cannot be located (the pool then fails to start anyway).
+    """
+    path = _library_path()
+    try:
+        info = path.resolve().stat() if path is not None else None
+    except OSError:
+        info = None
+    if path is None or info is None:
+        return "ngspice (library not found)"
+    resolved = path.resolve()
+    sha = _file_sha256(resolved, info.st_size, info.st_mtime_ns)
+    return f"ngspice {resolved.name} sha256:{sha}"
 
 
 def _make_session_class():
@@ -76,6 +187,8 @@ class NgspiceSession:
         self._current: str | None = None  # key of the loaded deck
         self.fatal = False  # the library must not be used again
         self.command("set num_threads=1")
+        for name in _DISABLED_COMMANDS:
+            self.command(f"alias {name} echo {name} is disabled in jaxsizer:")
 
     # -- low level -------------------------------------------------------------
     def command(self, text: str) -> list[str]:
@@ -123,13 +236,13 @@ class NgspiceSession:
         if self._current is not None:
             self.command("remcirc")
             self._current = None
-        start = len(self._ng.messages)
         body = job.deck.splitlines()[1:]  # the first line is a title
         lines = [f"* deck {key}"] + [line for line in body if line.strip()] + [""]
-        keep = [self._ffi.new("char[]", line.encode("utf8")) for line in lines]
-        array = self._ffi.new("char *[]", keep + [self._ffi.NULL])
-        rc = self._lib.ngSpice_Circ(array)
-        messages = self._ng.messages[start:]
+        try:  # the assembled deck exactly as ngspice gets it, includes too
+            expand_deck("\n".join(lines), f"deck {key}")
+        except UserInputError as error:
+            return [f"Error: deck refused: {error}"], True
+        messages, rc = self._load(lines)
         if any(_FATAL.search(m) for m in messages):
             self.fatal = True
         status, _ = classify_messages(messages)
@@ -139,6 +252,14 @@ class NgspiceSession:
             messages = messages + ["Error: the deck could not be loaded"]
         return messages, True
 
+    def _load(self, lines: list[str]) -> tuple[list[str], int]:
+        """Hand ``lines`` to ngspice as a circuit (no checks: see ``_select``)."""
+        start = len(self._ng.messages)
+        keep = [self._ffi.new("char[]", line.encode("utf8")) for line in lines]
+        array = self._ffi.new("char *[]", keep + [self._ffi.NULL])
+        rc = self._lib.ngSpice_Circ(array)
+        return self._ng.messages[start:], rc
+
     # -- one job ---------------------------------------------------------------
     def run(self, job: SimulationJob) -> RawResult:
         """Simulate one job; failures come back as a status, never raised."""
@@ -147,8 +268,16 @@ class NgspiceSession:
         status, why = classify_messages(messages)
         if status is not Status.OK:
             return RawResult(Status.ERROR, why, {}, time.perf_counter() - t0)
+        try:  # only plain analyses reach ngspice's command line
+            for analysis in job.analyses:
+                check_analysis_command(analysis.command)
+        except UserInputError as error:
+            return RawResult(Status.ERROR, str(error), {}, time.perf_counter() - t0)
         if not (loaded and job.params == job.deck_params):
             for name, value in job.params:
+                if not _PARAM_NAME.match(name):
+                    why = f"bad parameter name {name!r}"
+                    return RawResult(Status.ERROR, why, {}, time.perf_counter() - t0)
                 messages += self.command(f"alterparam {name.lower()}={float(value)!r}")
             messages += self.command("reset")
         status, why = classify_messages(messages)

@@ -19,8 +19,10 @@ import numpy as np
 from sim import job as jobs
 from sim.backend import BackendConfig, SimulationBackend, make_backend, open_remote
 from sim.circuit import VDD_PLACEHOLDER, Circuit, load_circuit
+from sim.deck_check import expand_deck
 from sim.errors import UserInputError
 from sim.netlist import choose_bins, format_value, render_deck
+from sim.ngspice_session import simulator_identity
 from sim.performance import performance, required_vectors
 from sim.result import RawResult, Status
 from sim.store import SimulationStore
@@ -52,16 +54,20 @@ class Evaluation:
         return self.status is Status.OK
 
 
-def _file_fingerprint(lines: Sequence[str]) -> str:
+def _content_fingerprint(decks: Mapping[str, str], extra: Sequence[str]) -> str:
+    """Digest of everything the simulations read: each deck checked and
+    expanded with its includes' content (``sim.deck_check``), the simulator
+    build, and ``extra`` (analyses, circuit fingerprint, corner, temperature).
+
+    Raises ``UserInputError`` naming the file and line of a refused deck line
+    (a control section in a model file, say) before anything runs.
+    """
     digest = hashlib.sha256()
-    for line in lines:
-        digest.update(line.encode())
-        parts = line.split()
-        if len(parts) >= 2 and parts[0].lower() in (".include", ".lib"):
-            path = Path(parts[1])
-            if path.is_file():
-                stat = path.stat()
-                digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+    for name, deck in decks.items():
+        expanded = expand_deck(deck, f"deck of testbench {name}")
+        digest.update(f"{name}:{expanded.digest}\n".encode())
+    for item in (simulator_identity(), *extra):
+        digest.update(item.encode() + b"\n")
     return digest.hexdigest()
 
 
@@ -149,13 +155,14 @@ class Simulator:
         self._prebinned = self.technology.binned is not None
         self._binned_decks: dict[tuple, tuple[dict[str, str], tuple]] = {}
         self._default_params = self._params(self.circuit.default_design())
-        self._fingerprint = _file_fingerprint(
+        self._fingerprint = _content_fingerprint(
+            self._decks,
             [
-                *self._decks.values(),
-                *self.technology.includes(self.corner),
                 repr(self._analyses),
                 self.circuit.fingerprint,
-            ]
+                self.corner,
+                repr(self.temperature),
+            ],
         )
 
     # -- helpers ---------------------------------------------------------------

@@ -1,8 +1,12 @@
-"""SQLite store of every simulation that ran (crash-safe, append-only).
+"""SQLite store of every simulation that ran (crash-safe, one row per key).
 
 Each finished simulation is committed on its own, so a killed process loses
 nothing that finished. A repeated request (same key) is answered from the
-store unless the caller forces a new run.
+store unless the caller forces a new run. The key is a content hash of the
+whole request (``sim.simulator``); a UNIQUE index keeps one row per key even
+when several processes simulate the same designs at once: a newer result
+replaces the row, except that a timeout or crash never replaces a result a
+re-run would reproduce.
 """
 
 from __future__ import annotations
@@ -33,10 +37,36 @@ CREATE TABLE IF NOT EXISTS simulations (
     elapsed REAL NOT NULL,
     created REAL NOT NULL
 );
-CREATE INDEX IF NOT EXISTS simulations_key ON simulations (key);
 CREATE INDEX IF NOT EXISTS simulations_circuit
     ON simulations (circuit, technology, corner);
 """
+
+
+# Outcomes a re-run may not reproduce: they never replace another outcome.
+TRANSIENT_STATUSES = ("timeout", "crash")
+_UNIQUE_KEY = "simulations_unique_key"
+
+
+def _ensure_unique_keys(db: sqlite3.Connection) -> None:
+    """Add the UNIQUE key index, first keeping only the newest row of each key
+    (what ``latest`` served) in a store written before keys were unique.
+    Runs in one write transaction, so concurrent openers do it once."""
+    exists = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?"
+    if db.execute(exists, (_UNIQUE_KEY,)).fetchone():
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if not db.execute(exists, (_UNIQUE_KEY,)).fetchone():
+            db.execute(
+                "DELETE FROM simulations WHERE id NOT IN"
+                " (SELECT MAX(id) FROM simulations GROUP BY key)"
+            )
+            db.execute("DROP INDEX IF EXISTS simulations_key")
+            db.execute(f"CREATE UNIQUE INDEX {_UNIQUE_KEY} ON simulations (key)")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def default_store_path() -> Path:
@@ -95,11 +125,12 @@ class SimulationStore:
         self.path = Path(path) if path is not None else default_store_path()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), timeout=60)
+            # Autocommit mode: every statement (or explicit BEGIN) commits.
+            self._db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
-            self._db.commit()
+            _ensure_unique_keys(self._db)
         except (OSError, sqlite3.Error) as error:
             raise UserInputError(
                 f"cannot open the simulation store {self.path}: {error}"
@@ -129,11 +160,25 @@ class SimulationStore:
         message: str,
         elapsed: float,
     ) -> None:
-        """Record one simulation and commit it at once."""
+        """Record one simulation and commit it at once (one row per key).
+
+        A row already stored under ``key`` is replaced by this one, unless
+        this one is a timeout or crash and the stored one is not.
+        """
+        transient = ", ".join(f"'{s}'" for s in TRANSIENT_STATUSES)
         self._db.execute(
             "INSERT INTO simulations (key, circuit, circuit_fingerprint, technology,"
             " corner, temperature, params, performance, status, message, elapsed,"
-            " created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET circuit = excluded.circuit,"
+            " circuit_fingerprint = excluded.circuit_fingerprint,"
+            " technology = excluded.technology, corner = excluded.corner,"
+            " temperature = excluded.temperature, params = excluded.params,"
+            " performance = excluded.performance, status = excluded.status,"
+            " message = excluded.message, elapsed = excluded.elapsed,"
+            " created = excluded.created"
+            f" WHERE (excluded.status IN ({transient}))"
+            f" <= (simulations.status IN ({transient}))",
             (
                 key,
                 circuit,
@@ -149,7 +194,6 @@ class SimulationStore:
                 time.time(),
             ),
         )
-        self._db.commit()
 
     def _row(self, row: tuple) -> StoredSimulation:
         return StoredSimulation(

@@ -23,7 +23,7 @@ NONCONDUCTING = {"op6": {"MPC1"}}  # MOS capacitors carry no drain current
 @pytest.mark.parametrize(("circuit", "tech"), COMBINATIONS)
 def test_default_design_is_a_working_amplifier(circuit, tech, pool, store):
     """Every figure of the op-amp's default design is finite and sensible."""
-    simulator = Simulator(circuit, tech, pool=pool, store=store)
+    simulator = Simulator(circuit, tech, backend=pool, store=store)
     result = simulator.simulate_one()
     assert result.ok, result.message
     figures = result.performance
@@ -46,7 +46,7 @@ def test_default_design_is_a_working_amplifier(circuit, tech, pool, store):
 
 @pytest.mark.parametrize("tech", ["generic", "sky130"])
 def test_inverter_chain_switching_voltages(tech, pool, store):
-    simulator = Simulator("nand4", tech, pool=pool, store=store)
+    simulator = Simulator("nand4", tech, backend=pool, store=store)
     result = simulator.simulate_one()
     assert result.ok, result.message
     vdd = simulator.technology.vdd
@@ -56,7 +56,7 @@ def test_inverter_chain_switching_voltages(tech, pool, store):
 
 @pytest.mark.parametrize("tech", ["generic", "sky130"])
 def test_schmitt_trigger_hysteresis_and_delays(tech, pool, store):
-    simulator = Simulator("st1", tech, pool=pool, store=store)
+    simulator = Simulator("st1", tech, backend=pool, store=store)
     result = simulator.simulate_one()
     assert result.ok, result.message
     f = result.performance

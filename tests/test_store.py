@@ -44,9 +44,9 @@ def test_add_latest_query_count(tmp_path):
         store.add("k1", **_row())
         store.add("k1", **_row(performance={"a_0": 41.0}))
         store.add("k2", **_row(corner="ss", status="nonconvergence", message="gmin"))
-        assert store.count() == 3
+        assert store.count() == 2  # one row per key
         newest = store.latest("k1")
-        assert newest.performance == {"a_0": 41.0}  # newest row wins
+        assert newest.performance == {"a_0": 41.0}  # the newer result replaces it
         assert newest.params == {"W": 1e-6, "M": 2.0}
         assert newest.technology == "generic" and newest.corner == "tt"
         assert newest.temperature == 27.0 and newest.elapsed == 0.01
@@ -55,9 +55,9 @@ def test_add_latest_query_count(tmp_path):
         failed = store.latest("k2", ("nonconvergence", "error"))
         assert failed.status == "nonconvergence" and failed.message == "gmin"
         assert [r.key for r in store.query(corner="ss")] == ["k2"]
-        assert len(store.query(circuit="op2", status="ok")) == 2
+        assert len(store.query(circuit="op2", status="ok")) == 1
     with SimulationStore(tmp_path / "s.sqlite") as reopened:
-        assert reopened.count() == 3
+        assert reopened.count() == 2
 
 
 def test_nan_and_inf_round_trip(store):
@@ -84,7 +84,7 @@ def test_stored_text_is_sorted_json_with_null_and_inf_strings():
 
 # -- through the Simulator -------------------------------------------------------
 def test_every_simulation_is_stored_and_repeats_are_served(pool, store):
-    simulator = Simulator("op2", "generic", pool=pool, store=store)
+    simulator = Simulator("op2", "generic", backend=pool, store=store)
     designs = random_designs(simulator.circuit, 3, seed=3)
     start = time.time()
     first = simulator.simulate(designs)
@@ -108,14 +108,16 @@ def test_every_simulation_is_stored_and_repeats_are_served(pool, store):
         assert a.performance == b.performance
 
     forced = simulator.simulate(designs[:1], force=True)
-    assert store.count() == 4 and not forced[0].cached
+    assert store.count() == 3 and not forced[0].cached  # replaced, one row a key
     assert forced[0].performance["a_0"] == pytest.approx(first[0].performance["a_0"])
 
 
 def test_store_keys_distinguish_corner_and_temperature(pool, store):
     design = {"Wdp1": 7e-6}
     for corner, temperature in (("tt", 27.0), ("ss", 27.0), ("tt", 85.0)):
-        sim = Simulator("op2", "generic", corner, temperature, pool=pool, store=store)
+        sim = Simulator(
+            "op2", "generic", corner, temperature, backend=pool, store=store
+        )
         assert not sim.simulate_one(design).cached
     assert store.count() == 3
     assert {(r.corner, r.temperature) for r in store.query()} == {
@@ -145,7 +147,7 @@ def _rc_lowpass(tmp_path):
 
 
 def test_nan_figure_round_trips_through_simulator(tmp_path, pool, store):
-    simulator = Simulator(_rc_lowpass(tmp_path), "generic", pool=pool, store=store)
+    simulator = Simulator(_rc_lowpass(tmp_path), "generic", backend=pool, store=store)
     fresh = simulator.simulate_one()
     assert fresh.ok and math.isnan(fresh.performance["ugbw"])
     assert fresh.performance["gain"] == pytest.approx(0.0, abs=1e-6)
@@ -174,7 +176,7 @@ def _bistable(tmp_path):
 
 
 def test_failed_simulation_is_stored_with_status(tmp_path, pool, store):
-    simulator = Simulator(_bistable(tmp_path), "generic", pool=pool, store=store)
+    simulator = Simulator(_bistable(tmp_path), "generic", backend=pool, store=store)
     bad = simulator.simulate_one({"k": 1})
     assert bad.status is Status.NONCONVERGENCE and bad.message
     [row] = store.query(status="nonconvergence")
@@ -246,7 +248,7 @@ def test_sigkilled_run_loses_no_finished_simulation(tmp_path, pool):
         assert elapsed >= 0 and created > 0
 
     with SimulationStore(path) as store:
-        simulator = Simulator("op2", "generic", pool=pool, store=store)
+        simulator = Simulator("op2", "generic", backend=pool, store=store)
         designs = random_designs(simulator.circuit, n, seed=7)
         stored = len(rows)
         resumed = simulator.simulate(designs[: stored + 5])
