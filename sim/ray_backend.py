@@ -125,9 +125,10 @@ class RayBackend:
                     requeue(index)
             load[slot] = 0
 
-        def requeue(index: int) -> None:
+        def requeue(index: int, why: str = "") -> None:
             if attempts[index] >= MAX_ATTEMPTS:
-                deliver(index, RawResult(Status.CRASH, "simulation actors died"))
+                message = f"{attempts[index]} simulation actors died under it: {why}"
+                deliver(index, RawResult(Status.CRASH, message[:500]))
             else:
                 pending.appendleft(index)
 
@@ -146,8 +147,8 @@ class RayBackend:
             slot, index = in_flight.pop(ref)
             try:
                 result = ray.get(ref)
-            except RayActorError:
-                requeue(index)
+            except RayActorError as error:
+                requeue(index, str(error).splitlines()[0] if str(error) else "")
                 replace(slot)
             else:
                 load[slot] -= 1
