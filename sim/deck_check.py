@@ -110,20 +110,27 @@ def _check_physical_line(line: str, source: str, number: int) -> None:
         raise _refusal(source, number, "control character refused", line)
 
 
-def _logical_lines(text: str) -> list[tuple[int, int, str]]:
-    """(first, last physical line number, logical line), ``+`` lines joined.
+def _physical_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, line): numbered by newlines as editors count them, and
+    split further wherever Python sees a line break (``\\r`` and the like)."""
+    return [
+        (number, piece)
+        for number, line in enumerate(text.split("\n"), start=1)
+        for piece in line.splitlines() or [""]
+    ]
 
-    Lines are split everywhere Python splits them (a superset of ngspice's
-    line ends), so no keyword can hide behind a separator ngspice honours.
-    """
-    out: list[tuple[int, int, str]] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+
+def _logical_lines(text: str) -> list[tuple[int, int, int, str]]:
+    """(line number, first and last index into ``_physical_lines``, logical
+    line) with ``+`` continuation lines joined."""
+    out: list[tuple[int, int, int, str]] = []
+    for index, (number, raw) in enumerate(_physical_lines(text)):
         stripped = raw.strip()
         if stripped.startswith("+") and out:
-            start, _, previous = out[-1]
-            out[-1] = (start, number, previous + " " + stripped[1:].strip())
+            start, first, _, previous = out[-1]
+            out[-1] = (start, first, index, previous + " " + stripped[1:].strip())
         else:
-            out.append((number, number, raw))
+            out.append((number, index, index, raw))
     return out
 
 
@@ -164,10 +171,10 @@ class _Walker:
 
     def text_digest(self, text: str, source: str, directory: Path | None) -> str:
         """Check ``text`` and its includes; return their content digest."""
-        for number, line in enumerate(text.splitlines(), start=1):
+        for number, line in _physical_lines(text):
             _check_physical_line(line, source, number)
         digest = hashlib.sha256()
-        for number, _, line in _logical_lines(text):
+        for number, _, _, line in _logical_lines(text):
             try:
                 target = _include_target(line)
             except ValueError:
@@ -251,23 +258,23 @@ def absolute_includes(text: str, directory: Path) -> str:
     Call after ``expand_deck`` has accepted ``text``; other lines are kept
     as they are.
     """
-    physical = text.splitlines()
+    physical = [line for _, line in _physical_lines(text)]
     out: list[str] = []
-    for first, last, line in _logical_lines(text):
+    for _, first, last, line in _logical_lines(text):
         try:
             target = _include_target(line)
         except ValueError:
             target = None
         path = None if target is None else _resolve(target[0], directory)
         if target is None or path is None:
-            out.extend(physical[first - 1 : last])
+            out.extend(physical[first : last + 1])
             continue
         keyword = line.strip().split()[0]
         name = str(path.resolve())
         if any(c.isspace() for c in name):
             name = f'"{name}"'
         out.append(f"{keyword} {name} {target[1]}".rstrip())
-    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+    return "\n".join(out)  # the last piece is "" when text ends with a newline
 
 
 def check_analysis_command(command: str) -> None:
