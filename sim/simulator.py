@@ -164,6 +164,9 @@ class Simulator:
                 repr(self.temperature),
             ],
         )
+        # Workers keep a deck loaded while its text is unchanged: the content
+        # stamp makes an edited include a new deck there too.
+        self._decks = {name: self._stamped(d) for name, d in self._decks.items()}
 
     # -- helpers ---------------------------------------------------------------
     @property
@@ -186,6 +189,11 @@ class Simulator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _stamped(self, deck: str) -> str:
+        """``deck`` with the content fingerprint as its second line."""
+        title, _, rest = deck.partition("\n")
+        return f"{title}\n* content {self._fingerprint}\n{rest}"
 
     def key(self, design: Mapping[str, float]) -> str:
         """Store key of a validated design."""
@@ -226,6 +234,7 @@ class Simulator:
                 )
                 for tb in self.circuit.testbenches
             }
+            decks = {name: self._stamped(deck) for name, deck in decks.items()}
             written = self._params(design)
             self._binned_decks[key] = (decks, written)
         return decks, written
