@@ -279,7 +279,8 @@ def test_reserved_parameter_name_is_refused(name, tmp_path):
 )
 def test_control_blocks_in_netlists_are_refused(netlist, testbench, tmp_path):
     path = _amp(tmp_path / "evil", netlist, testbench)
-    with pytest.raises(UserInputError, match="must not contain .control/.endc/.end"):
+    refused = r"refused \(ngspice would run|must not contain \.end"
+    with pytest.raises(UserInputError, match=refused):
         load_circuit(path)
 
 
