@@ -1,19 +1,17 @@
 """Configuration of the SPICE environments and what it builds.
 
 ``EnvConfig`` holds every keyword a user passes to ``gymnasium.make`` (GAC²E's
-names); ``build_problem`` turns it into the technology, the (constrained)
-circuit, its ``EnvDefinition``, the action map and the simulator. Both
+names); ``build_problem`` turns it into an ``EnvSetup``: the technology, the
+(constrained) circuit, its ``SizingProblem`` (``sim.problem``, the one
+definition every layer reads), the action map and the simulator. Both
 ``SpiceEnv`` and ``SpiceVectorEnv`` are built by this one function.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,16 +19,17 @@ import numpy as np
 from envs.actions import GeometricActions, GridActions
 from envs.constraints import apply_constraints
 from envs.pools import resolve_pool
-from envs.problem import FIGURE_SETS, EnvDefinition, build_definition, restrict_to_specs
 from sim.circuit import load_circuit
 from sim.errors import UserInputError
 from sim.pool import SimulationPool
+from sim.problem import SizingProblem, problem_for, spec_circuit
 from sim.simulator import Simulator
-from sim.specs import FeasibleSpecs, load_feasible
 from sim.store import SimulationStore
+from sim.target_text import parse_mapping, target_vector
 from sim.technology import load_technology
 
 VARIANTS = ("v0", "v1", "autockt")
+FIGURE_SETS = ("all", "specs")
 DEFAULT_MAX_STEPS = 200  # GAC²E's default episode length
 
 
@@ -40,16 +39,17 @@ class EnvConfig:
 
     circuit/tech: a built-in name or a YAML path; variant: ``"v0"``
     (electrical), ``"v1"`` (geometric) or ``"autockt"`` (discrete steps);
-    target: fixed target ``{spec: value}`` (SI units); random_target: draw a
-    feasible target per episode (default: when no target is given);
+    target: fixed target ``{spec: value}`` (SI numbers or strings with units;
+    specs left out carry no requirement); random_target: draw a target
+    uniformly from the circuit's declared box per episode (default: when no
+    target is given);
     noisy_target: multiply the fixed target by ``1 + 1 % N(0, 1)`` per episode;
     design_constraints: see ``envs.constraints``; max_steps: truncation;
     corner: process corner (technology default if None); data_log_path: JSON
     lines, one per reset and step; params_log_path: JSON lines of designs whose
     simulation failed (for replay with ``python -m sim run --params``);
     figures: ``"all"`` (GAC²E's full figure set) or ``"specs"`` (only the
-    analyses the spec figures need: faster); feasible_specs: a
-    ``python -m sim specs --out`` JSON (default: the circuit's stored one);
+    analyses the spec figures need: faster); temperature: °C;
     n_workers/timeout: the private simulation pool (when none is shared).
     """
 
@@ -65,7 +65,7 @@ class EnvConfig:
     data_log_path: str | None = None
     params_log_path: str | None = None
     figures: str = "all"
-    feasible_specs: str | None = None
+    temperature: float = 27.0
     n_workers: int = 1
     timeout: float = 60.0
 
@@ -83,12 +83,13 @@ def make_config(**kwargs: Any) -> EnvConfig:
 
 
 @dataclass
-class Problem:
-    """What ``build_problem`` builds from an ``EnvConfig``."""
+class EnvSetup:
+    """What ``build_problem`` builds from an ``EnvConfig``; ``definition`` is
+    the sizing problem in the action space of the variant."""
 
     config: EnvConfig
     simulator: Simulator
-    definition: EnvDefinition
+    definition: SizingProblem
     actions: Any  # GeometricActions | GridActions | ElectricalActions
     initial_design: np.ndarray  # [n_params], SI
     design_low: np.ndarray  # [n_params]
@@ -120,43 +121,11 @@ def _check_config(config: EnvConfig) -> None:
         )
 
 
-def _feasible(config: EnvConfig, circuit, tech_name: str) -> FeasibleSpecs | None:
-    if config.feasible_specs is None:
-        return load_feasible(circuit, tech_name)
-    path = Path(config.feasible_specs)
-    try:
-        data = json.loads(path.read_text())
-        return FeasibleSpecs.from_json(data, circuit)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise UserInputError(
-            f"feasible_specs {path}: not a readable feasible-specs JSON ({error})"
-        ) from None
-
-
-def check_target(target: Any, definition: EnvDefinition) -> np.ndarray:
-    """A target dict as ``[m]`` float32 in spec order, or a ``UserInputError``."""
-    names = definition.specs
-    if not isinstance(target, Mapping):
-        raise UserInputError(
-            f"target must be a dict of {list(names)}, got {type(target).__name__}"
-        )
-    unknown = sorted(set(map(str, target)) - set(names))
-    missing = sorted(set(names) - set(target))
-    if unknown or missing:
-        raise UserInputError(
-            f"target must give exactly the specs {list(names)}"
-            + (f"; unknown {unknown}" if unknown else "")
-            + (f"; missing {missing}" if missing else "")
-        )
-    values = []
-    for name in names:
-        value = target[name]
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-            raise UserInputError(f"target {name} must be a number, got {value!r}")
-        if not math.isfinite(float(value)) or float(value) == 0.0:
-            raise UserInputError(f"target {name} must be finite and non-zero")
-        values.append(float(value))
-    return np.asarray(values, np.float32)
+def check_target(target: Any, definition: SizingProblem) -> np.ndarray:
+    """A target dict as ``[m]`` float32 in spec order (NaN where a spec is left
+    out: no requirement), or a ``UserInputError``."""
+    values = parse_mapping(target, definition.box)
+    return target_vector(values, definition.box).astype(np.float32)
 
 
 def _action_map(config: EnvConfig, circuit, tech, constraints: Mapping | None):
@@ -184,7 +153,7 @@ def build_problem(
     *,
     pool: SimulationPool | str | None = None,
     store: SimulationStore | None = None,
-) -> Problem:
+) -> EnvSetup:
     """Everything an environment needs; raises ``UserInputError`` on bad input.
 
     ``pool``: a pool to share, ``"shared"`` (``envs.pools``) or None (the
@@ -194,7 +163,7 @@ def build_problem(
     tech = load_technology(config.tech)
     circuit = load_circuit(config.circuit, tech)
     if config.figures == "specs":
-        circuit = restrict_to_specs(circuit)
+        circuit = spec_circuit(circuit)
     actions, constrained = _action_map(config, circuit, tech, config.design_constraints)
     circuit = constrained.circuit
     pool_object, owns_pool = resolve_pool(pool, config.n_workers, config.timeout)
@@ -203,14 +172,18 @@ def build_problem(
             circuit,
             tech,
             config.corner,
+            temperature=config.temperature,
             n_workers=config.n_workers,
             timeout=config.timeout,
             store=store,
-            pool=pool_object,
+            backend=pool_object,
         )
-        feasible = _feasible(config, circuit, tech.name)
-        definition = build_definition(
-            circuit, tech.name, simulator.corner, feasible, actions.parameters
+        definition = problem_for(
+            circuit,
+            tech.name,
+            simulator.corner,
+            simulator.temperature,
+            actions.parameters,
         )
         fixed = None
         if config.target is not None:
@@ -228,7 +201,7 @@ def build_problem(
         raise
     default = np.asarray([p.default for p in circuit.parameters])
     initial = np.clip(default, constrained.design_low, constrained.design_high)
-    return Problem(
+    return EnvSetup(
         config=config,
         simulator=simulator,
         definition=definition,

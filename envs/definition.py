@@ -27,6 +27,10 @@ Figures that span decades (Hz, W, A, F, ...) enter the observation as
 that a failed simulation did not produce is 0 in the observation and counts as
 ``FAIL_DISTANCE`` from its target (never NaN or inf), which is also the worst
 reward a spec can give: a failed simulation is the worst outcome, not a crash.
+
+A target may leave a spec out (NaN: no requirement, issue 19): such a spec is
+always met, at distance 0, and the observation shows the easy end of its
+declared range in its place (``shown_target``).
 """
 
 from __future__ import annotations
@@ -40,14 +44,12 @@ from sim.parameter_space import (  # noqa: F401
     grid_values,
     scale_action,
 )
+from sim.problem import LOG_UNITS, OP_LOG_QUANTITIES, OP_QUANTITIES  # noqa: F401
 
 FAIL_DISTANCE = 10.0  # distance of a missing figure; distances are clipped to it
 POINT_TOLERANCE = 1e-2  # relative: a point target is met within 1 % (GAC²E)
 TARGET_NOISE = 1e-2  # noisy_target: target * (1 + 1 % * N(0, 1)) (GAC²E)
 AUTOCKT_SUCCESS_REWARD = 10.0  # AutoCkt's reward once every spec is met
-LOG_UNITS = frozenset({"Hz", "W", "A", "F", "ohm", "V/s", "m²", "V/√Hz", "S", "m"})
-OP_LOG_QUANTITIES = frozenset({"id", "gm", "gds", "fug"})
-OP_QUANTITIES = ("gmoverid", "fug", "id", "gm", "gds", "vdsat", "region")
 
 
 def grid_step(index, action, size, xp=np):
@@ -72,25 +74,27 @@ def log10_magnitude(x, xp=np):
 def distance(performance, target, xp=np):
     """``|target - performance| / |target|`` per spec ``[..., m]``, clipped.
 
-    Missing figures (NaN) are ``FAIL_DISTANCE`` away.
+    Missing figures (NaN) are ``FAIL_DISTANCE`` away; a spec without a
+    requirement (NaN target) is at distance 0.
     """
     d = xp.abs(target - performance) / xp.maximum(xp.abs(target), 1e-30)
     d = xp.where(xp.isfinite(performance), d, FAIL_DISTANCE)
-    return xp.minimum(d, FAIL_DISTANCE)
+    return xp.where(xp.isnan(target), 0.0, xp.minimum(d, FAIL_DISTANCE))
 
 
 def spec_met(performance, target, lower, xp=np, point=None):
     """Whether each spec is met ``[..., m]``.
 
     ``lower`` ``[m]``: performance >= target (else <=); ``point`` ``[m]``
-    (optional): within ``POINT_TOLERANCE`` of the target instead.
+    (optional): within ``POINT_TOLERANCE`` of the target instead. A NaN
+    target (no requirement) is always met.
     """
     finite = xp.isfinite(performance)
     met = xp.where(xp.asarray(lower), performance >= target, performance <= target)
     if point is not None:
         close = distance(performance, target, xp) <= POINT_TOLERANCE
         met = xp.where(xp.asarray(point), close, met)
-    return met & finite
+    return (met & finite) | xp.isnan(target)
 
 
 def reward(performance, target, lower, kind: str, xp=np, point=None):
@@ -124,24 +128,36 @@ def autockt_reward(performance, target, lower, xp=np, point=None):
     if point is not None:
         margin = xp.where(xp.asarray(point), -xp.abs(margin), margin)
     margin = xp.where(xp.isfinite(performance), margin, -1.0)
+    margin = xp.where(xp.isnan(target), 0.0, margin)
     shortfall = xp.sum(xp.minimum(margin, 0.0), axis=-1)
     done = terminated(performance, target, lower, xp, point)
     return xp.where(done, AUTOCKT_SUCCESS_REWARD, shortfall)
 
 
 def observation(
-    figures, spec_index, target, operating_point, figure_log, target_log, op_log, xp=np
+    figures,
+    spec_index,
+    target,
+    operating_point,
+    figure_log,
+    target_log,
+    op_log,
+    xp=np,
+    easy=None,
 ):
     """``[figures, targets, distances, operating point]`` as float32.
 
     figures ``[..., n_figures]`` (all performance figures), ``spec_index``
-    ``[m]`` (which figures are specs), target ``[..., m]``, operating point
-    ``[..., n_op]``; the ``*_log`` masks choose ``log10_magnitude`` per entry.
+    ``[m]`` (which figures are specs), target ``[..., m]`` (NaN: no
+    requirement, shown as ``easy`` ``[m]``, the box's easy ends, when given),
+    operating point ``[..., n_op]``; the ``*_log`` masks choose
+    ``log10_magnitude`` per entry.
     """
     performance = xp.take(figures, xp.asarray(spec_index), axis=-1)
+    shown = target if easy is None else shown_target(target, easy, xp)
     parts = [
         xp.where(xp.asarray(figure_log), log10_magnitude(figures, xp), figures),
-        xp.where(xp.asarray(target_log), log10_magnitude(target, xp), target),
+        xp.where(xp.asarray(target_log), log10_magnitude(shown, xp), shown),
         distance(performance, target, xp),
         xp.where(
             xp.asarray(op_log), log10_magnitude(operating_point, xp), operating_point
@@ -151,24 +167,10 @@ def observation(
     return xp.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0).astype(xp.float32)
 
 
-def sample_target(u, picks, anchors, low, high, lower, log, xp=np):
-    """Feasible targets ``[..., m]`` from uniforms.
-
-    ``u`` ``[..., m]`` and ``picks`` (anchor index per target) come from the
-    caller's random generator (``jax.random`` in both environments); anchors
-    ``[n_anchors, m]`` are designs that meet every spec at its easy end (see
-    ``sim.specs``). Per spec the target lies between the range's easy end and
-    the anchor's own value, so the anchor meets it.
-    """
-    own = xp.take(xp.asarray(anchors), picks, axis=0)
-    low, high, lower, log = (xp.asarray(a) for a in (low, high, lower, log))
-    safe = lambda v: xp.where(log, xp.log(xp.maximum(v, 1e-300)), v)  # noqa: E731
-    reach = xp.clip((safe(own) - safe(low)) / (safe(high) - safe(low)), 0.0, 1.0)
-    position = xp.where(lower, u * reach, reach + u * (1.0 - reach))
-    linear = low + position * (high - low)
-    exponent = safe(low) + position * (safe(high) - safe(low))
-    logarithmic = xp.exp(xp.where(log, exponent, 0.0))  # no overflow off-log
-    return xp.where(log, logarithmic, linear)
+def shown_target(target, easy, xp=np):
+    """The target as observed ``[..., m]``: a spec without a requirement (NaN)
+    shows the easy end ``easy`` ``[m]`` of its declared range."""
+    return xp.where(xp.isnan(target), xp.asarray(easy, dtype=target.dtype), target)
 
 
 def noisy_target(target, noise, xp=np):

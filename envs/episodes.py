@@ -20,8 +20,7 @@ import jax
 import numpy as np
 
 from envs import definition as d
-from envs.config import Problem
-from envs.problem import figure_vector, op_vector
+from envs.config import EnvSetup
 from envs.targets import draw_target
 from sim.simulator import Evaluation
 
@@ -54,9 +53,9 @@ def _json_number(value: float) -> float | None:
 
 
 class EpisodeBatch:
-    """B episodes on one problem (``envs.config.Problem``)."""
+    """B episodes on one problem (``envs.config.EnvSetup``)."""
 
-    def __init__(self, problem: Problem, n_envs: int) -> None:
+    def __init__(self, problem: EnvSetup, n_envs: int) -> None:
         self.problem = problem
         self.n_envs = n_envs
         definition = problem.definition
@@ -126,9 +125,9 @@ class EpisodeBatch:
         """Observation, reward, termination of envs ``index`` from their results."""
         definition = self.problem.definition
         figures = np.stack(
-            [figure_vector(definition, e.performance) for e in evaluations]
+            [definition.figure_vector(e.performance) for e in evaluations]
         )
-        op = np.stack([op_vector(definition, e.performance) for e in evaluations])
+        op = np.stack([definition.op_vector(e.performance) for e in evaluations])
         target = self.target[index]
         performance = figures[:, definition.spec_index]
         args = (performance, target, definition.lower)
@@ -147,6 +146,7 @@ class EpisodeBatch:
             definition.figure_log,
             definition.target_log,
             definition.op_log,
+            easy=definition.box.easy,
         )
         return Outcome(
             index=np.asarray(index),

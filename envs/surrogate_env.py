@@ -15,6 +15,10 @@ Auto-reset: when a step terminates or truncates, the returned ``obs`` and
 design), while ``reward``, ``terminated``, ``truncated`` and ``info`` describe
 the step that ended; ``info["final_observation"]`` is its observation.
 
+Targets come from the declared box (``envs.targets``), or, when
+``EnvParams.targets`` holds a table ``[K, m]`` (a trainer's curriculum), from
+that table for a share ``1 - box_share`` of the episodes.
+
 A design the surrogate deems invalid (validity probability < 0.5) is treated
 like a failed simulation: its figures are missing, which the definition turns
 into the failure penalty.
@@ -31,9 +35,10 @@ import numpy as np
 from flax import struct
 
 from envs import definition as d
-from envs.problem import EnvDefinition
-from envs.targets import target_draw
+from envs.targets import draw_target
+from sim.problem import SizingProblem
 from surrogate.circuit.dataset import surrogate_features
+from surrogate.circuit.model import predict_raw, surrogate_arrays
 
 # predictor(surrogate_params, features [B, n]) -> (raw outputs [B, K], validity [B])
 Predictor = Callable[[Any, jax.Array], tuple[jax.Array, jax.Array]]
@@ -41,10 +46,14 @@ Predictor = Callable[[Any, jax.Array], tuple[jax.Array, jax.Array]]
 
 @struct.dataclass
 class EnvParams:
-    """What may change between calls without recompiling: the surrogate's arrays."""
+    """What may change between calls without recompiling: the surrogate's
+    arrays and the training targets ``targets`` ``[K, m]`` (None: the box
+    only), drawn for a share ``1 - box_share`` of the episodes."""
 
     surrogate: Any
     max_steps: int = struct.field(pytree_node=False, default=200)
+    targets: Any = None
+    box_share: float = 0.5
 
 
 @struct.dataclass
@@ -54,19 +63,8 @@ class EnvState:
     observation: jax.Array  # [obs_size] float32
 
 
-def ensemble_predictor(surrogate: dict, features: jax.Array):
-    """``Predictor`` of a trained ``surrogate.circuit`` ensemble (dict of
-    arrays; its ``physics`` entry, when present, adds the physics inputs)."""
-    from surrogate.circuit.model import from_model_units, predict
-    from surrogate.circuit.physics import physics_inputs
-
-    if surrogate.get("physics") is not None:
-        features = physics_inputs(surrogate["physics"], features)
-
-    y, _, p_valid = predict(
-        surrogate["weights"], surrogate["mean"], surrogate["std"], features
-    )
-    return from_model_units(y, surrogate["log_mask"], surrogate["sign"]), p_valid
+# The predictor of a ``surrogate_arrays`` pytree: raw figures and validity.
+ensemble_predictor: Predictor = predict_raw
 
 
 def surrogate_params(loaded, model: str = "distilled") -> dict:
@@ -80,22 +78,22 @@ def surrogate_params(loaded, model: str = "distilled") -> dict:
         raise ValueError(f"model must be 'distilled' or 'ensemble', not {model!r}")
     use_fast = model == "distilled" and loaded.fast_weights is not None
     physics = None if use_fast else getattr(loaded, "physics", None)
-    return {
-        "physics": physics,  # the distilled network takes the plain features
-        "weights": loaded.fast_weights if use_fast else loaded.weights,
-        "mean": loaded.mean,
-        "std": loaded.std,
-        "log_mask": loaded.log_mask,
-        "sign": loaded.sign,
-    }
+    return surrogate_arrays(
+        loaded.fast_weights if use_fast else loaded.weights,
+        loaded.mean,
+        loaded.std,
+        loaded.log_mask,
+        loaded.sign,
+        physics=physics,  # the distilled network takes the plain features
+    )
 
 
 class SurrogateEnv:
-    """Pure functional environment for one ``EnvDefinition`` and a predictor."""
+    """Pure functional environment for one ``SizingProblem`` and a predictor."""
 
     def __init__(
         self,
-        definition: EnvDefinition,
+        definition: SizingProblem,
         default_params: np.ndarray,
         predictor: Predictor = ensemble_predictor,
     ) -> None:
@@ -103,9 +101,6 @@ class SurrogateEnv:
         self.predictor = predictor
         self.default_params = jnp.asarray(default_params, jnp.float32)
         self.n_figures = len(definition.figures)
-        f32 = lambda a: jnp.asarray(a, jnp.float32)  # noqa: E731
-        self._anchors = f32(definition.anchors)
-        self._low, self._high = f32(definition.spec_low), f32(definition.spec_high)
 
     @property
     def action_size(self) -> int:
@@ -116,18 +111,17 @@ class SurrogateEnv:
         return self.definition.observation_size
 
     # -- pieces ----------------------------------------------------------------
-    def sample_target(self, key: jax.Array) -> jax.Array:
-        u, pick = target_draw(key, self.definition)
-        return d.sample_target(
-            u,
-            pick,
-            self._anchors,
-            self._low,
-            self._high,
-            self.definition.lower,
-            self.definition.spec_log,
-            jnp,
-        )
+    def sample_target(self, key: jax.Array, params: EnvParams | None = None):
+        """One target ``[m]``: uniform over the box, or a row of
+        ``params.targets`` for a share ``1 - params.box_share`` of draws."""
+        box_key, pick_key, share_key = jax.random.split(key, 3)
+        from_box = draw_target(box_key, self.definition, jnp)
+        if params is None or params.targets is None:
+            return from_box
+        table = params.targets
+        row = jax.random.randint(pick_key, (), 0, table.shape[0])
+        use_box = jax.random.uniform(share_key) < params.box_share
+        return jnp.where(use_box, from_box, table[row])
 
     def evaluate(self, sizing: jax.Array, target: jax.Array, params: EnvParams):
         """Observation, reward, termination and figures of one sizing [n]."""
@@ -146,6 +140,7 @@ class SurrogateEnv:
             definition.target_log,
             definition.op_log,
             jnp,
+            easy=definition.box.easy,
         )
         reward = d.reward(
             performance,
@@ -162,7 +157,7 @@ class SurrogateEnv:
 
     # -- gymnax-style API ------------------------------------------------------
     def reset(self, key: jax.Array, params: EnvParams) -> tuple[jax.Array, EnvState]:
-        target = self.sample_target(key)
+        target = self.sample_target(key, params)
         obs, _, _, _ = self.evaluate(self.default_params, target, params)
         return obs, EnvState(target, jnp.int32(0), obs)
 

@@ -73,12 +73,7 @@ def explore(args) -> None:
         )
     console.print(specs)
     all_easy = [
-        r
-        for r in ok
-        if all(
-            meets(r.performance, s, s.easy)
-            for s in circuit.box.specs
-        )
+        r for r in ok if all(meets(r.performance, s, s.easy) for s in circuit.box.specs)
     ]
     console.print(
         f"{len(all_easy)} of {len(results)} designs meet every spec at its "

@@ -161,3 +161,12 @@ def problem_for(
         op_log=np.asarray([n.split(":")[1] in OP_LOG_QUANTITIES for n in op_names]),
         reward_kind=circuit.reward,
     )
+
+
+def spec_circuit(circuit: Circuit) -> Circuit:
+    """The circuit measuring only its spec figures and the operating point
+    (``Circuit.restricted``): testbenches and analyses no spec reads are
+    dropped, so an op-amp with gain, bandwidth, phase-margin and power specs
+    runs only ``open_loop`` op + ac. The fingerprint changes, so the store
+    keeps such runs apart from full ones."""
+    return circuit.restricted(circuit.box.names)

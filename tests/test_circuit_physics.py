@@ -7,10 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from envs.problem import build_definition
+from sim.problem import problem_for
 from sim.sampling import random_designs
 from sim.simulator import Simulator
-from sim.specs import load_feasible
 from sim.store import SimulationStore
 from surrogate.circuit.dataset import build_dataset, surrogate_features
 from surrogate.circuit.physics import (
@@ -34,9 +33,7 @@ def op2_truth(request, tmp_path_factory):
     store = SimulationStore(tmp_path_factory.mktemp("phys") / "store.sqlite")
     with store, Simulator("op2", request.param, n_workers=2, store=store) as simulator:
         circuit, tech = simulator.circuit, simulator.technology
-        definition = build_definition(
-            circuit, tech.name, simulator.corner, load_feasible(circuit, tech.name)
-        )
+        definition = problem_for(circuit, tech.name, simulator.corner)
         designs = random_designs(circuit, 32, seed=5)
         results = simulator.simulate(designs)
     params = np.asarray([[d[n] for n in definition.scale.names] for d in designs])
@@ -127,7 +124,7 @@ def test_circuits_without_an_estimator_get_none():
 
     tech = load_technology("generic")
     circuit = load_circuit("op3", tech)
-    definition = build_definition(circuit, "generic", "tt", None)
+    definition = problem_for(circuit, "generic", "tt")
     assert physics_for(circuit, tech, definition.scale) is None
 
 

@@ -167,8 +167,8 @@ def test_fit_cli_on_real_simulations_and_env_steps(fitted_by_cli, model):
         assert np.isfinite(entry["distilled_median_error"])
 
     from envs.surrogate_env import EnvParams, SurrogateEnv, surrogate_params
+    from sim.session import ProblemOptions, open_session
     from surrogate.circuit.store import load_surrogate
-    from train.problem import load_problem
 
     loaded = load_surrogate(out)
     assert loaded.fast_weights["w1"].shape[0] == 1
@@ -177,9 +177,9 @@ def test_fit_cli_on_real_simulations_and_env_steps(fitted_by_cli, model):
     n_params = loaded.fast_weights["w1"].shape[1]
     assert summary["physics_inputs"] == len(loaded.physics.feature_names) > 0
     assert loaded.weights["w1"].shape[1] == n_params + summary["physics_inputs"]
-    problem = load_problem("jaxsizer/op2-generic-v1", all_figures=True)
+    problem = open_session(ProblemOptions("op2", "generic", all_figures=True))
     try:
-        env = SurrogateEnv(problem.definition, problem.default_params)
+        env = SurrogateEnv(problem.problem, problem.default_sizing)
         params = EnvParams(surrogate_params(loaded, model), 5)
         members = params.surrogate["weights"]["w1"].shape[0]
         assert members == (1 if model == "distilled" else 2)
@@ -208,8 +208,8 @@ def test_stale_student_is_removed_when_saving_without_one(tmp_path, smooth_fit):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["surrogate.bench", "--batch", "0"], "--batch: must be >= 1"),
-        (["surrogate.bench", "--model", "big"], "--model: invalid choice"),
+        (["envs.surrogate_bench", "--batch", "0"], "--batch: must be >= 1"),
+        (["envs.surrogate_bench", "--model", "big"], "--model: invalid choice"),
         (["surrogate.fit", "circuit", "--loss", "huber"], "--loss: invalid choice"),
         (["surrogate.fit", "circuit", "--samples", "0"], "--samples: must be >= 1"),
     ],

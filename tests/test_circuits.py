@@ -68,15 +68,19 @@ def test_schmitt_trigger_hysteresis_and_delays(tech, pool, store):
 def test_specs_are_well_formed(circuit, tech):
     loaded = load_circuit(circuit, load_technology(tech))
     measures = {m.name for m in loaded.measures}
-    assert loaded.specs
-    for spec in loaded.specs:
-        assert spec.measure in measures
+    box = loaded.box
+    assert box.specs
+    for spec in box.specs:
+        assert spec.name in measures
         assert spec.bound in ("lower", "upper")
-        assert spec.low < spec.high
+        assert spec.low <= spec.high
+        assert spec.fixed == (spec.low == spec.high)
         assert spec.scale in ("linear", "log")
         if spec.scale == "log":
             assert spec.low > 0
-    assert len({s.measure for s in loaded.specs}) == len(loaded.specs)
+        # the easy end is the low end of a lower bound, the high end of an upper
+        assert spec.easy == (spec.low if spec.bound == "lower" else spec.high)
+    assert len(set(box.names)) == len(box.names)
 
 
 ALL_CIRCUITS = [(c, t) for c in builtin_circuits() for t in ("generic", "sky130")]

@@ -1,5 +1,6 @@
-"""Targets: sampled from feasible spec ranges (met by an anchor design) and
-``python -m envs.specs`` with its train/held-out split."""
+"""Targets: drawn uniformly from the circuit's declared box (ranges, scales,
+fixed bounds), the same in every environment, and ``python -m envs.specs``
+with its train/held-out split."""
 
 from __future__ import annotations
 
@@ -10,77 +11,77 @@ from pathlib import Path
 
 import jax
 import numpy as np
-import pytest
 
-from envs import definition as d
 from envs.config import EnvConfig, build_problem
-from envs.problem import restrict_to_specs
 from envs.specs import main, sample_targets
 from envs.targets import draw_target
 from sim.circuit import load_circuit
-from sim.sampling import random_designs
-from sim.simulator import Simulator
-from sim.specs import derive_feasible_specs, write_feasible
+from sim.problem import problem_for
 from sim.technology import load_technology
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def feasible_op2(tmp_path_factory, pool) -> Path:
-    """Feasible specs of op2 on generic from 80 random designs."""
-    tech = load_technology("generic")
-    circuit = restrict_to_specs(load_circuit("op2", tech))
-    directory = tmp_path_factory.mktemp("feasible")
-    from sim.store import SimulationStore
-
-    with SimulationStore(directory / "store.sqlite") as store:
-        simulator = Simulator(circuit, tech, pool=pool, store=store)
-        results = simulator.simulate(random_designs(circuit, 80, seed=0))
-    feasible = derive_feasible_specs(circuit, "generic", "tt", results)
-    path = directory / "feasible_generic.json"
-    write_feasible(feasible, path)
-    return path
+def _problem(circuit: str, tech: str):
+    technology = load_technology(tech)
+    return problem_for(load_circuit(circuit, technology), tech, "tt")
 
 
-def test_sampled_targets_are_met_by_an_anchor(feasible_op2):
-    config = EnvConfig("op2", "generic", feasible_specs=str(feasible_op2))
-    definition = build_problem(config).definition
-    assert len(definition.anchors) > 1
-    targets = sample_targets(definition, 300, seed=0)
-    assert targets.shape == (300, 4) and targets.dtype == np.float32
-    for target in targets:
-        assert np.all(target >= definition.spec_low * (1 - 1e-6))
-        assert np.all(target <= definition.spec_high * (1 + 1e-6))
-        # float32 rounding: an anchor meets it within 1e-5 relative
-        slack = np.where(definition.lower, 1 + 1e-5, 1 - 1e-5)
-        met = d.terminated(definition.anchors * slack, target, definition.lower)
-        assert met.any()
-    # the env's own (NumPy) draws are the same targets as the jitted batch
-    keys = jax.random.split(jax.random.key(0), 3)
-    for key, target in zip(keys, targets[:3], strict=True):
-        np.testing.assert_allclose(draw_target(key, definition), target, rtol=1e-5)
+def test_box_targets_follow_the_declared_ranges_and_scales():
+    problem = _problem("twostage", "generic")
+    box = problem.box
+    targets = sample_targets(problem, 4000, seed=0).astype(np.float64)
+    assert targets.shape == (4000, 4)
+    for k, spec in enumerate(box.specs):
+        values = targets[:, k]
+        if spec.fixed:  # pm >= 60 deg: every target is the bound itself
+            np.testing.assert_allclose(values, spec.low, rtol=1e-6)
+            continue
+        assert values.min() >= spec.low * (1 - 1e-6)
+        assert values.max() <= spec.high * (1 + 1e-6)
+        # the quartiles of a uniform draw on the spec's scale
+        low, high = (
+            (np.log(spec.low), np.log(spec.high))
+            if spec.scale == "log"
+            else (spec.low, spec.high)
+        )
+        on_scale = np.log(values) if spec.scale == "log" else values
+        position = (on_scale - low) / (high - low)
+        np.testing.assert_allclose(
+            np.quantile(position, [0.25, 0.5, 0.75]), [0.25, 0.5, 0.75], atol=0.03
+        )
+    # a log spec's geometric middle, not its arithmetic one, is the median
+    ugbw = targets[:, box.names.index("ugbw")]
+    spec = box.spec("ugbw")
+    assert abs(np.median(ugbw) / np.sqrt(spec.low * spec.high) - 1) < 0.08
 
 
-def test_specs_cli_writes_a_train_and_held_out_split(tmp_path, feasible_op2):
+def test_every_environment_draws_the_same_box_targets():
+    problem = _problem("op2", "generic")
+    batch = sample_targets(problem, 3, seed=5)
+    keys = jax.random.split(jax.random.key(5), 3)
+    for key, target in zip(keys, batch, strict=True):
+        np.testing.assert_allclose(draw_target(key, problem), target, rtol=1e-5)
+    env_problem = build_problem(EnvConfig("op2", "generic")).definition
+    assert env_problem.box == problem.box
+
+
+def test_specs_cli_writes_a_train_and_held_out_split(tmp_path):
     out = tmp_path / "targets.json"
     argv = ["--env", "jaxsizer/op2-generic-v1", "--n", "50", "--seed", "3"]
-    argv += ["--out", str(out), "--feasible-specs", str(feasible_op2)]
-    assert main(argv) == 0
+    assert main([*argv, "--out", str(out)]) == 0
     doc = json.loads(out.read_text())
     assert (len(doc["train"]), len(doc["held_out"])) == (40, 10)
-    assert doc["ranges_from"] == "feasible specs" and doc["anchors"] > 1
-    assert set(doc["specs"]) == {"a_0", "ugbw", "pm", "power"}
-    assert doc["specs"]["power"]["bound"] == "upper"
+    assert set(doc["box"]) == {"a_0", "ugbw", "pm", "power"}
+    assert doc["box"]["power"]["bound"] == "upper"
     train = {tuple(t.values()) for t in doc["train"]}
     held = {tuple(t.values()) for t in doc["held_out"]}
     assert len(train) == 40 and len(held) == 10 and not train & held
-    # the same seed gives the same file, another seed other targets
     again = tmp_path / "again.json"
-    main([*argv[:-4], "--out", str(again), "--feasible-specs", str(feasible_op2)])
+    main([*argv, "--out", str(again)])
     assert json.loads(again.read_text()) == doc
     argv[5] = "4"
-    main(argv)
+    main([*argv, "--out", str(out)])
     assert json.loads(out.read_text())["train"] != doc["train"]
 
 
@@ -90,14 +91,16 @@ def test_specs_cli_refuses_bad_input(tmp_path, capsys):
     assert "unknown env id" in capsys.readouterr().err
     assert main(["--env", "jaxsizer/op2-generic-v1", "--n", "0", "--out", out]) == 2
     assert main(["--env", "jaxsizer/custom-v1", "--out", out]) == 2
-    assert "needs --circuit and --tech" in capsys.readouterr().err
+    assert "give --env, or --circuit and --tech" in capsys.readouterr().err
 
 
-def test_python_m_envs_specs(tmp_path):
+def test_python_m_envs_specs_with_a_user_circuit_path(tmp_path):
     out = tmp_path / "nand4.json"
+    circuit = REPO / "sim" / "circuits" / "nand4" / "circuit.yaml"
     result = subprocess.run(
-        [sys.executable, "-m", "envs.specs", "--env", "jaxsizer/nand4-sky130-v1"]
-        + ["--n", "20", "--seed", "0", "--out", str(out), "--held-out", "0.25"],
+        [sys.executable, "-m", "envs.specs", "--circuit", str(circuit)]
+        + ["--tech", "sky130", "--n", "20", "--seed", "0", "--out", str(out)]
+        + ["--held-out", "0.25"],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -106,4 +109,3 @@ def test_python_m_envs_specs(tmp_path):
     assert result.returncode == 0, result.stderr
     doc = json.loads(out.read_text())
     assert (len(doc["train"]), len(doc["held_out"])) == (15, 5)
-    assert doc["specs"]["vs0"]["bound"] == "point"

@@ -110,7 +110,7 @@ OP = (
 
 def test_op_kinds(tmp_path: Path, pool: SimulationPool, store: SimulationStore):
     circuit = write_circuit(tmp_path / "op", *OP)
-    sim = Simulator(circuit, "generic", store=store, pool=pool)
+    sim = Simulator(circuit, "generic", store=store, backend=pool)
     for r1 in (1e4, 3e4):  # the second design goes through alterparam + reset
         ev = sim.simulate_one({"R1": r1})
         assert ev.ok, ev.message
@@ -299,7 +299,7 @@ def simulate(
 ) -> dict[str, float]:
     """Write a circuit, simulate its default design, return its figures."""
     circuit = write_circuit(tmp_path / "circuit", *files)
-    sim = Simulator(circuit, "generic", store=store, pool=pool)
+    sim = Simulator(circuit, "generic", store=store, backend=pool)
     ev = sim.simulate_one()
     assert ev.ok, (ev.status, ev.message)
     return ev.performance

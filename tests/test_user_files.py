@@ -28,7 +28,7 @@ def _finite_positive(value: float) -> bool:
 
 # -- the user's circuit on the user's technology ---------------------------------
 def test_user_circuit_on_ptm45(ptm45_tech, cs_amp, pool, store):
-    simulator = Simulator(cs_amp, ptm45_tech, pool=pool, store=store)
+    simulator = Simulator(cs_amp, ptm45_tech, backend=pool, store=store)
     assert simulator.technology.name == "ptm45" and simulator.technology.vdd == 1.2
     assert not cs_amp.resolve().is_relative_to(REPO)
     assert simulator.circuit.directory == cs_amp.parent
@@ -51,7 +51,7 @@ def test_user_circuit_on_ptm45(ptm45_tech, cs_amp, pool, store):
 
 
 def test_user_circuit_random_designs(ptm45_tech, cs_amp, pool, store):
-    simulator = Simulator(cs_amp, ptm45_tech, pool=pool, store=store)
+    simulator = Simulator(cs_amp, ptm45_tech, backend=pool, store=store)
     results = simulator.simulate(random_designs(simulator.circuit, 5, seed=2))
     assert len(results) == 5
     for result in results:
@@ -63,12 +63,12 @@ def test_user_circuit_random_designs(ptm45_tech, cs_amp, pool, store):
 
 
 def test_models_come_from_the_ptm_file(ptm45_tech, cs_amp, pool, store):
-    ptm = Simulator(cs_amp, ptm45_tech, pool=pool, store=store)
+    ptm = Simulator(cs_amp, ptm45_tech, backend=pool, store=store)
     deck = ptm.deck("tb")
     assert f".include {PTM45.resolve()}" in deck
     assert str(GENERIC_LIBRARY) not in deck
     # The same circuit on another card gives other transistors.
-    generic = Simulator(cs_amp, "generic", pool=pool, store=store)
+    generic = Simulator(cs_amp, "generic", backend=pool, store=store)
     gm_ptm = ptm.simulate_one().performance["MN1:gm"]
     gm_generic = generic.simulate_one().performance["MN1:gm"]
     assert gm_ptm != pytest.approx(gm_generic, rel=0.05)
@@ -79,7 +79,7 @@ def test_relative_model_path_is_resolved_from_the_yaml(tmp_path, cs_amp, pool, s
     path = _tech_file(tmp_path / "tech" / "rel.yaml", models=[relative])
     tech = load_technology(path)
     assert tech.includes() == (f".include {PTM45.resolve()}",)
-    assert Simulator(cs_amp, tech, pool=pool, store=store).simulate_one().ok
+    assert Simulator(cs_amp, tech, backend=pool, store=store).simulate_one().ok
 
 
 # -- corners ---------------------------------------------------------------------
@@ -93,14 +93,14 @@ def test_two_corners_of_one_card_agree(tmp_path, cs_amp, pool, store):
     tech = load_technology(path)
     assert tech.corners == ("typical", "copy") and tech.default_corner == "copy"
     figures = [
-        Simulator(cs_amp, tech, corner, pool=pool, store=store).simulate_one()
+        Simulator(cs_amp, tech, corner, backend=pool, store=store).simulate_one()
         for corner in tech.corners
     ]
     assert all(f.ok for f in figures)
     assert figures[0].performance == figures[1].performance
     assert {r.corner for r in store.query()} == {"typical", "copy"}
     with pytest.raises(UserInputError, match="no corner 'bogus'.*typical, copy"):
-        Simulator(cs_amp, tech, "bogus", pool=pool, store=store)
+        Simulator(cs_amp, tech, "bogus", backend=pool, store=store)
 
 
 def test_corners_from_library_sections_differ(tmp_path, cs_amp, pool, store):
@@ -115,7 +115,7 @@ def test_corners_from_library_sections_differ(tmp_path, cs_amp, pool, store):
     tech = load_technology(path)
     assert tech.includes("ss") == (f".lib {GENERIC_LIBRARY} ss",)
     power = {
-        corner: Simulator(cs_amp, tech, corner, pool=pool, store=store)
+        corner: Simulator(cs_amp, tech, corner, backend=pool, store=store)
         .simulate_one()
         .performance["power"]
         for corner in ("ss", "tt", "ff")
@@ -258,7 +258,7 @@ BENCH = "VDD vdd 0 {VDD}\nVIN in 0 0.6\n"
 def test_minimal_user_circuit_runs(tmp_path, ptm45_tech, pool, store):
     """The control case for the refusals below."""
     path = _amp(tmp_path / "ok", AMP, BENCH)
-    result = Simulator(path, ptm45_tech, pool=pool, store=store).simulate_one()
+    result = Simulator(path, ptm45_tech, backend=pool, store=store).simulate_one()
     assert result.ok and 0 < result.performance["vout"] < 1.2
 
 

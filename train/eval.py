@@ -1,123 +1,118 @@
-"""``python -m train.eval``: strict success of a run on held-out targets.
+"""``python -m train.eval``: strict success of a run on targets from the box.
 
-    python -m train.eval --run runs/op2-sky130 --targets targets.json --json out.json
+    python -m train.eval --run runs/twostage --box 1000 --seed 1 --json out.json
+    python -m train.eval --run runs/twostage --targets targets.json
 
-Every target is sized with at most ``--max-sims`` SPICE simulations
-(``train.sizing``); success means every spec met in ngspice. Reports
-``success_rate``, ``median_sims_per_target``, ``p90_sims_per_target`` and the
-run's ``training_sims``, as JSON and a markdown table.
+Targets are drawn uniformly from the circuit's declared box (``--box N``,
+``--seed``; the default) or read from a target file. Every target is sized
+with at most ``--max-sims`` SPICE simulations (``train.sizer``); success means
+every spec met in ngspice. Prints a table (success, median and p90 sims per
+target, the run's training sims); ``--json`` also lists per target: met or
+missed, sims used, parameters, verified figures and per-spec margins.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
-from sim.errors import UserInputError
+from sim.errors import OneLineArgumentParser, UserInputError
+from sim.target_text import load_targets, targets_json
 
 
-def load_targets(path: Path, specs: tuple[str, ...]) -> np.ndarray:
-    """Targets ``[N, m]`` from a JSON list of {spec: value} (or a dict holding
-    such a list under ``held_out``/``test``/``targets``)."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise UserInputError(f"cannot read targets {path}: {error}") from None
-    if isinstance(data, dict):
-        for key in ("held_out", "test", "targets"):
-            if key in data:
-                data = data[key]
-                break
-    if not isinstance(data, list) or not data:
-        raise UserInputError(f"{path}: expected a non-empty list of targets")
-    rows = []
-    for i, entry in enumerate(data):
-        if not isinstance(entry, dict) or set(entry) < set(specs):
-            raise UserInputError(f"{path}: target {i} must give {list(specs)}")
-        rows.append([float(entry[s]) for s in specs])
-    return np.asarray(rows, np.float32)
-
-
-def _evaluate_surrogate_run(args):
-    from train.sizing import TrainedSizer
-
-    sizer = TrainedSizer(args.run, args.workers)
-    try:
-        targets = load_targets(Path(args.targets), sizer.definition.specs)[: args.limit]
-        results = sizer.size(targets, args.max_sims)
-        training = len(sizer.dir.verified())
-    finally:
-        sizer.close()
-    return (
-        np.asarray([r.met for r in results]),
-        np.asarray([r.sims for r in results]),
-        training,
-    )
-
-
-def _evaluate_baseline(args):
-    import json as json_
-
-    from train.loop import config_from_dict
-    from train.problem import load_problem
-    from train.run_dir import RunDir
-    from train.spice_baseline import evaluate_baseline
-
-    directory = RunDir(args.run)
-    config = config_from_dict(directory.read_config())
-    problem = load_problem(config.env, 1, all_figures=config.all_figures)
-    specs = problem.definition.specs
-    problem.close()
-    targets = load_targets(Path(args.targets), specs)[: args.limit]
-    met, sims = evaluate_baseline(args.run, targets, args.max_sims, args.workers)
-    lines = (directory.path / "metrics.jsonl").read_text().splitlines()
-    training = json_.loads(lines[-1])["spice_sims"] if lines else 0
-    return met, sims, training
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m train.eval",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def _parser() -> OneLineArgumentParser:
+    parser = OneLineArgumentParser(prog="python -m train.eval", description=__doc__)
     parser.add_argument("--run", required=True)
-    parser.add_argument("--targets", required=True, help="JSON file of targets")
-    parser.add_argument("--max-sims", type=int, default=10)
-    parser.add_argument(
-        "--limit", type=int, default=None, help="use the first N targets"
-    )
+    parser.add_argument("--targets", default=None, help="a target JSON file")
+    parser.add_argument("--box", type=int, default=1000, help="targets from the box")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the box draw")
+    parser.add_argument("--max-sims", type=int, default=5)
+    parser.add_argument("--limit", type=int, default=None, help="first N targets")
     parser.add_argument("--json", default=None, metavar="OUT")
     parser.add_argument("--workers", type=int, default=None)
-    args = parser.parse_args(argv)
-    try:
-        from train.run_dir import RunDir
+    return parser
 
-        state = RunDir(args.run).load_checkpoint() or {}
-        if "baseline_policy" in state:
-            met, sims, training = _evaluate_baseline(args)
+
+def _clean(value):
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def evaluate(args) -> dict:
+    """Size the targets of ``args`` with the run's sizer; the report dict."""
+    from train.sizing import TrainedSizer
+
+    if args.max_sims < 0 or args.box < 1:
+        raise UserInputError("--max-sims must be >= 0 and --box >= 1")
+    sizer = TrainedSizer(args.run, args.workers)
+    try:
+        box = sizer.problem.box
+        if args.targets is not None:
+            targets = load_targets(args.targets, box)
+            source = f"target file {args.targets}"
         else:
-            met, sims, training = _evaluate_surrogate_run(args)
-    except UserInputError as error:
-        sys.stderr.write(f"error: {error}\n")
-        return 2
-    report = {
+            targets = box.sample(args.box, args.seed)
+            source = (
+                f"{args.box} targets uniform over the declared box (seed {args.seed})"
+            )
+        targets = targets[: args.limit]
+        started = time.perf_counter()
+        results = sizer.size(targets, args.max_sims)
+        seconds = time.perf_counter() - started
+        training = sizer.training_sims
+    finally:
+        sizer.close()
+    met = np.asarray([r.met for r in results])
+    sims = np.asarray([r.sims for r in results])
+    per_target = [
+        {
+            "target": t,
+            "met": bool(r.met),
+            "sims": int(r.sims),
+            "source": r.source,
+            "params": r.params,
+            "figures": {k: _clean(float(v)) for k, v in r.performance.items()},
+            "margins": dict(
+                zip(box.names, map(_clean, map(float, r.margins)), strict=True)
+            ),
+        }
+        for t, r in zip(targets_json(targets, box), results, strict=True)
+    ]
+    return {
         "run": args.run,
-        "targets": len(met),
+        "targets_from": source,
+        "targets": int(len(met)),
         "max_sims": args.max_sims,
         "success_rate": float(met.mean()),
         "median_sims_per_target": float(np.median(sims)),
         "p90_sims_per_target": float(np.percentile(sims, 90)),
-        "median_sims_when_met": float(np.median(sims[met])) if met.any() else None,
+        "mean_sims_per_target": float(sims.mean()),
+        "met_by_training_designs": int(
+            sum(r.source == "verified" and r.met for r in results)
+        ),
+        "sizing_sims": int(sims.sum()),
         "training_sims": training,
+        "sizing_seconds": seconds,
+        "per_target": per_target,
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        report = evaluate(args)
+    except UserInputError as error:
+        sys.stderr.write(f"error: {' '.join(str(error).split())}\n")
+        return 2
     print("| metric | value |\n|---|---|")
     for key, value in report.items():
-        print(f"| {key} | {value} |")
+        if key != "per_target":
+            print(f"| {key} | {value} |")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
     return 0

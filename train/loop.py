@@ -1,17 +1,32 @@
-"""The surrogate-in-the-loop trainer (``python -m train --surrogate``).
+"""The box trainer (``python -m train``): meet targets drawn from the circuit's
+declared box with few SPICE simulations.
 
-Round after round: refit the circuit surrogate on every design simulated so
-far (warm start), train PPO on the pure-JAX surrogate environment, then run
-the policy on a batch of targets, simulate its proposals (and the designs the
-ensemble is least sure about) in ngspice, and add them to the data. The run
-stops when the SPICE budget is spent or verified success stops improving.
-Every simulated design is appended to the run directory as it finishes, so
-``--resume`` loses nothing that was verified.
+1. Sobol designs over the parameter space, simulated (``initial``).
+2. Rounds, each: refit the circuit surrogate on every training design (warm
+   start); train the policy (PPO on the pure-JAX surrogate env) on box targets
+   mixed with a curriculum table of targets still unmet and of hindsight
+   targets (every verified design relabelled as a target it solves); draw
+   fresh training targets from the box, and for those no verified design
+   meets yet, search the surrogate (``train.sizer``) and simulate the best
+   design per target (``frontier``): the data grows where the box is not yet
+   covered, outward towards its hard end.
+3. Every ``eval_every`` rounds, the sizer (one simulation per target) on a
+   fixed held-out set drawn from the box with its own seed (``held_out``;
+   these simulations are counted but never become training data, so the
+   held-out set stays held out). Training stops when held-out success reaches
+   ``goal``, when it has not improved for ``held_out_patience`` evaluations,
+   or when the SPICE budget is spent.
+
+Every simulation (initial, frontier, held-out) counts against
+``sim_budget`` and is appended to ``verified.jsonl`` as its batch finishes;
+the run also writes ``held_out.json`` and ``held_out.png`` (held-out success
+vs total SPICE simulations).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -19,49 +34,90 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from envs import definition as d
 from envs.surrogate_env import EnvParams, SurrogateEnv, ensemble_predictor
+from sim.session import ProblemOptions, Session, open_session
+from sim.simulator import Evaluation
+from sim.store import SimulationStore
+from sim.target_text import load_targets
 from surrogate.circuit.dataset import (
     build_dataset_from_records,
     designs_from_actions,
     sobol_actions,
-    surrogate_features,
 )
-from surrogate.circuit.model import predict
+from surrogate.circuit.model import surrogate_arrays
+from surrogate.circuit.search import make_search
 from surrogate.circuit.store import save_surrogate
 from surrogate.circuit.train import FitConfig, fit_surrogate
 from train.ppo import PPOConfig, make_train
-from train.problem import Problem, load_problem
-from train.propose import make_proposer, ranked_candidates
+from train.propose import make_proposer
 from train.run_dir import RunDir
+from train.sizer import Sizer, SizerConfig, VerifiedDesigns, hindsight_targets
+
+HELD_OUT = "held_out"
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Settings of a run; every field is a CLI flag (``--sim-budget`` ...)."""
 
-    env: str = "jaxsizer/op2-sky130-v1"
-    run: str = "runs/op2-sky130"
+    problem: dict = field(default_factory=dict)  # sim.session.ProblemOptions
+    run: str = "runs/default"
     seed: int = 0
-    surrogate: bool = True  # False: PPO directly on SPICE (the baseline)
-    sim_budget: int = 5000  # SPICE simulations, initial data included
-    initial_samples: int = 1000  # Sobol designs simulated before the first fit
-    max_rounds: int = 30
-    patience: int = 5  # rounds without better verified success before stopping
-    updates_per_round: int = 60  # PPO update segments per round
-    verify_targets: int = 64  # targets whose proposals are simulated per round
-    uncertain_designs: int = 32  # most uncertain designs simulated per round
-    walk_steps: int = 8  # surrogate steps per proposal walk
-    episode_steps: int = 8  # episode length in the surrogate environment
-    workers: int | None = None  # ngspice workers (default: cores)
-    all_figures: bool = False  # simulate every figure, not only the specs
+    targets: str | None = None  # a target file standing in for the box
+    sim_budget: int = 10000  # every SPICE simulation of the run
+    initial_samples: int = 1000  # Sobol designs simulated first
+    round_targets: int = 256  # box targets drawn per round
+    round_sims: int = 160  # frontier simulations per round at most
+    held_out: int = 100  # held-out box targets (fixed, own seed)
+    held_out_seed: int = 7919
+    eval_every: int = 2  # rounds between held-out evaluations
+    goal: float = 0.97  # held-out success that ends training
+    held_out_patience: int = 4  # evaluations without improvement
+    max_rounds: int = 100
+    policy_updates: int = 20  # PPO update segments per round (0: no policy)
+    episode_steps: int = 8
+    walk_steps: int = 8  # policy steps per proposal walk
+    table_size: int = 1024  # curriculum targets given to the policy
+    workers: int | None = None
     surrogate_hidden: int = 256
     surrogate_members: int = 5
     surrogate_max_epochs: int = 600
     ppo: PPOConfig = field(default_factory=PPOConfig)
 
+    @property
+    def options(self) -> ProblemOptions:
+        return ProblemOptions.from_json(self.problem)
 
-def _policy_leaves(runner) -> list[np.ndarray]:
+
+def config_from_dict(data: dict) -> TrainConfig:
+    ppo = PPOConfig(**data.get("ppo", {}))
+    known = {f.name for f in dataclasses.fields(TrainConfig)} - {"ppo"}
+    return TrainConfig(**{k: v for k, v in data.items() if k in known}, ppo=ppo)
+
+
+def config_to_dict(config: TrainConfig) -> dict:
+    return dataclasses.asdict(config)
+
+
+def fit_config(config: TrainConfig) -> FitConfig:
+    """The surrogate fit the loop's results were measured with: squared
+    error, bootstrap members, 15 % for early stopping, no test split."""
+    return FitConfig(
+        hidden=config.surrogate_hidden,
+        members=config.surrogate_members,
+        max_epochs=config.surrogate_max_epochs,
+        seed=config.seed,
+        learning_rate=2e-3,
+        final_learning_rate=1e-4,
+        patience=40,
+        loss="mse",
+        bootstrap=True,
+        validation=0.15,
+        held_out=0.0,
+    )
+
+
+def policy_leaves(runner) -> list[np.ndarray]:
     leaves = []
     for leaf in jax.tree.leaves(runner):
         if jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key):
@@ -70,7 +126,7 @@ def _policy_leaves(runner) -> list[np.ndarray]:
     return leaves
 
 
-def _restore_leaves(template, leaves: list[np.ndarray]):
+def restore_leaves(template, leaves: list[np.ndarray]):
     restored = []
     for leaf, saved in zip(jax.tree.leaves(template), leaves, strict=True):
         if jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key):
@@ -80,301 +136,393 @@ def _restore_leaves(template, leaves: list[np.ndarray]):
     return jax.tree.unflatten(jax.tree.structure(template), restored)
 
 
-class SurrogateLoop:
-    """One run of the loop; ``run()`` trains until the budget or patience ends."""
+class Policy:
+    """PPO on the surrogate env and the proposals of its deterministic walk."""
+
+    def __init__(self, session: Session, config: TrainConfig) -> None:
+        self.config = config
+        self.env = SurrogateEnv(
+            session.problem, session.default_sizing, ensemble_predictor
+        )
+        problem = session.problem
+        self.init, self.update, self.graphdef = make_train(
+            config.ppo, self.env, problem.observation_size, len(problem.scale.names)
+        )
+        self.walk = make_proposer(self.env, self.graphdef, config.walk_steps)
+        self.runner = None
+
+    def params(self, arrays: dict, table: np.ndarray | None) -> EnvParams:
+        targets = None if table is None else jnp.asarray(table, jnp.float32)
+        return EnvParams(arrays, self.config.episode_steps, targets)
+
+    def train(self, key: jax.Array, params: EnvParams, updates: int) -> dict:
+        if self.runner is None:
+            self.runner = self.init(key, params)
+        metrics = []
+        for _ in range(updates):
+            self.runner, m = self.update(self.runner, params)
+            metrics.append(m)
+        if not metrics:
+            return {}
+        return {
+            f"ppo/{k}": float(np.mean([float(m[k]) for m in metrics[-5:]]))
+            for k in metrics[0]
+        }
+
+    def proposer(self, arrays: dict, seed: int):
+        """``proposer(targets [T, m]) -> sizings [T, walk_steps, n]``."""
+        params = self.params(arrays, None)
+
+        def propose(targets: np.ndarray) -> np.ndarray:
+            out = self.walk(
+                self.runner.params,
+                params,
+                jnp.asarray(targets, jnp.float32),
+                jax.random.key(seed),
+                0.0,
+            )
+            return np.asarray(out["sizing"], np.float64)
+
+        return propose
+
+    def restore(self, key: jax.Array, arrays: dict, leaves: list[np.ndarray]) -> None:
+        template = jax.eval_shape(self.init, key, self.params(arrays, None))
+        self.runner = restore_leaves(template, leaves)
+
+
+class BoxLoop:
+    """One training run; ``run()`` trains until the goal, patience or budget."""
 
     def __init__(self, config: TrainConfig, resume: bool = False) -> None:
         self.config = config
         self.dir = RunDir(config.run)
-        self.problem: Problem = load_problem(
-            config.env, config.workers, all_figures=config.all_figures
-        )
-        self.definition = self.problem.definition
-        self.records = self.dir.verified() if resume else []
+        records = self.dir.verified() if resume else []
         if not resume and self.dir.verified():
             raise FileExistsError(
                 f"{config.run} already holds a run: use --resume or another --run"
             )
-        self.env = SurrogateEnv(
-            self.definition, self.problem.default_params, ensemble_predictor
+        self.store = SimulationStore(self.dir.path / "simulations.sqlite")
+        self.session = open_session(
+            config.options, workers=config.workers, store=self.store
         )
-        self.init, self.update, self.graphdef = make_train(
-            config.ppo,
-            self.env,
-            self.definition.observation_size,
-            len(self.definition.scale.names),
-        )
-        self.propose = make_proposer(self.env, self.graphdef, config.walk_steps)
-        self.fit_config = FitConfig(
-            hidden=config.surrogate_hidden,
-            members=config.surrogate_members,
-            max_epochs=config.surrogate_max_epochs,
-            seed=config.seed,
-            # the settings the loop's results were measured with: squared
-            # error, bootstrap members, 15 % for early stopping, no test split
-            learning_rate=2e-3,
-            final_learning_rate=1e-4,
-            patience=40,
-            loss="mse",
-            bootstrap=True,
-            validation=0.15,
-            held_out=0.0,
-        )
+        self.problem = self.session.problem
+        self.train_targets, self.held_out = self._target_sets()
+        self.records: list[dict] = []
+        self.verified = VerifiedDesigns(self.problem)
+        for record in records:
+            self._keep(record)
+        self.search = make_search(self.problem)
+        self.policy = Policy(self.session, config) if config.policy_updates else None
+        self.fit = fit_config(config)
+        self.fitted = None
+        self.arrays = None
         self.round = 0
-        self.best_success = -1.0
+        self.curve: list[dict] = []
+        self.best = -1.0
         self.stale = 0
-        self.runner = None
-        self.surrogate = None
-        self._fitted_on = -1
         self.started = time.perf_counter()
         if resume:
             self._resume()
+
+    # -- targets -----------------------------------------------------------------
+    def _target_sets(self) -> tuple[np.ndarray | None, np.ndarray]:
+        """Training targets (None: fresh draws from the box each round) and
+        the fixed held-out targets [H, m]."""
+        config, box = self.config, self.problem.box
+        if config.targets is None:
+            return None, box.sample(config.held_out, config.held_out_seed)
+        table = load_targets(config.targets, box)
+        order = np.random.default_rng(config.held_out_seed).permutation(len(table))
+        n_held = min(config.held_out, max(1, len(table) // 5))
+        return table[order[n_held:]], table[order[:n_held]]
+
+    def round_targets(self) -> np.ndarray:
+        config = self.config
+        rng = np.random.default_rng([config.seed, self.round])
+        if self.train_targets is None or len(self.train_targets) == 0:
+            return self.problem.box.sample(
+                config.round_targets, int(rng.integers(2**31))
+            )
+        rows = rng.integers(0, len(self.train_targets), config.round_targets)
+        return self.train_targets[rows]
 
     # -- SPICE -------------------------------------------------------------------
     @property
     def sims_used(self) -> int:
         return len(self.records)
 
-    def simulate(self, designs: list[dict], source: str) -> list[dict]:
-        """Simulate within the budget; every result is recorded as it comes."""
-        room = self.config.sim_budget - self.sims_used
-        designs = designs[: max(room, 0)]
-        if not designs:
-            return []
-        results = self.problem.simulator.simulate(designs, progress=True)
-        out = []
-        for result in results:
+    @property
+    def room(self) -> int:
+        return max(self.config.sim_budget - self.sims_used, 0)
+
+    def _keep(self, record: dict) -> None:
+        self.records.append(record)
+        if record["purpose"] != HELD_OUT:
+            ok = record["status"] == "ok"
+            performance = {
+                k: np.nan if v is None else v for k, v in record["performance"].items()
+            }
+            self.verified.add(record["params"], performance, ok)
+
+    def record(self, evaluations: list[Evaluation], purpose: str) -> None:
+        """Append each evaluation to the run (``verified.jsonl``) and keep it."""
+        for e in evaluations:
             record = {
                 "round": self.round,
-                "source": source,
-                "params": result.params,
-                "performance": result.performance,
-                "status": result.status.value,
+                "purpose": purpose,
+                "params": e.params,
+                "performance": e.performance,
+                "status": e.status.value,
             }
             self.dir.add_verified(record)
-            self.records.append(record)
-            out.append(record)
-        return out
+            self._keep(record)
+
+    def simulate(self, designs: list[dict], purpose: str) -> list[Evaluation]:
+        designs = designs[: self.room]
+        if not designs:
+            return []
+        evaluations = self.session.simulator.simulate(designs, progress=True)
+        self.record(evaluations, purpose)
+        return evaluations
 
     # -- surrogate -----------------------------------------------------------------
+    def training_records(self) -> list[dict]:
+        return [r for r in self.records if r["purpose"] != HELD_OUT]
+
     def refit(self) -> dict:
-        self._fitted_on = self.sims_used
-        data = build_dataset_from_records(self.definition, self.records)
-        warm = None if self.surrogate is None else self.surrogate["fitted"].weights
+        data = build_dataset_from_records(self.problem, self.training_records())
+        warm = None if self.fitted is None else self.fitted.weights
         fitted = fit_surrogate(
             data,
-            self.fit_config,
+            self.fit,
             progress=False,
             weights=warm,
-            figure_count=len(self.definition.figures),
+            figure_count=len(self.problem.figures),
         )
-        self.surrogate = {
-            "fitted": fitted,
-            "params": {
-                "weights": {k: jnp.asarray(v) for k, v in fitted.weights.items()},
-                "mean": jnp.asarray(fitted.mean, jnp.float32),
-                "std": jnp.asarray(fitted.std, jnp.float32),
-                "log_mask": jnp.asarray(data.log_mask),
-                "sign": jnp.asarray(data.sign, jnp.float32),
-            },
-            "data": data,
-        }
+        self.fitted = fitted
+        self.arrays = surrogate_arrays(
+            fitted.weights,
+            fitted.mean,
+            fitted.std,
+            data.log_mask,
+            data.sign,
+            fitted.spread_scale,
+        )
         save_surrogate(
             self.dir.path / "surrogate",
             fitted,
             data,
             {
-                "env": self.config.env,
-                "circuit": self.definition.circuit,
-                "technology": self.definition.technology,
-                "corner": self.definition.corner,
-                "circuit_fingerprint": self.problem.simulator.circuit.fingerprint,
-                "hidden": self.fit_config.hidden,
-                "members": self.fit_config.members,
+                "circuit": self.problem.circuit,
+                "technology": self.problem.technology,
+                "corner": self.problem.corner,
+                "circuit_fingerprint": self.session.simulator.circuit.fingerprint,
+                "hidden": self.fit.hidden,
+                "members": self.fit.members,
             },
         )
+        return {"surrogate_epochs": fitted.epochs, "data_designs": len(data.inputs)}
+
+    def sizer(self) -> Sizer:
+        proposer = None
+        if self.policy is not None and self.policy.runner is not None:
+            proposer = self.policy.proposer(self.arrays, self.config.seed)
+        return Sizer(
+            self.problem,
+            self.session.simulator,
+            self.arrays,
+            self.verified,
+            SizerConfig(seed=self.config.seed + self.round),
+            proposer,
+            self.search,
+        )
+
+    # -- a round -------------------------------------------------------------------
+    def curriculum(self, unmet: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """``table_size`` targets for the policy: unmet box targets and
+        hindsight targets inside the box, resampled to a fixed size."""
+        box = self.problem.box
+        solved = hindsight_targets(self.verified)
+        inside = np.all(
+            (box.difficulty(solved) >= 0) & (box.difficulty(solved) <= 1), axis=1
+        )
+        pool = np.concatenate([unmet, solved[inside]])
+        if len(pool) == 0:
+            pool = box.sample(self.config.table_size, int(rng.integers(2**31)))
+        rows = rng.integers(0, len(pool), self.config.table_size)
+        return pool[rows]
+
+    def frontier(self) -> tuple[dict, np.ndarray]:
+        """Designs for this round's box targets no verified design meets."""
+        targets = self.round_targets()
+        unmet = targets[self.verified.meeting(targets) < 0]
+        reserve = self.config.held_out  # keep room for a final held-out check
+        count = min(len(unmet), self.config.round_sims, max(self.room - reserve, 0))
+        sims_before = self.sims_used
+        if count:
+            self.sizer().size(unmet[:count], 1, lambda e: self.record(e, "frontier"))
         return {
-            "surrogate_epochs": fitted.epochs,
-            "surrogate_seconds": fitted.seconds,
-            "data_designs": len(data.inputs),
+            "train_unmet": float(len(unmet) / len(targets)),
+            "frontier_sims": self.sims_used - sims_before,
+        }, unmet
+
+    def evaluate_held_out(self) -> dict:
+        """Held-out success: the sizer with one simulation per target."""
+        count = min(len(self.held_out), self.room)
+        results = self.sizer().size(
+            self.held_out[:count], 1, lambda e: self.record(e, HELD_OUT)
+        )
+        met = np.asarray([r.met for r in results])
+        success = float(met.mean()) if len(met) else 0.0
+        point = {
+            "rounds": self.round,
+            "spice_sims": self.sims_used,
+            "held_out_success": success,
+            "held_out_targets": int(len(met)),
+            "met_by_verified": int(
+                sum(r.source == "verified" and r.met for r in results)
+            ),
+            "wall_seconds": time.perf_counter() - self.started,
         }
+        self.curve.append(point)
+        return point
 
-    def env_params(self) -> EnvParams:
-        return EnvParams(self.surrogate["params"], self.config.episode_steps)
-
-    def spread(self, sizings: np.ndarray) -> np.ndarray:
-        """Ensemble spread of the spec figures (model units) per sizing [N]."""
-        params = self.surrogate["params"]
-        features = surrogate_features(
-            jnp.asarray(sizings, jnp.float32), self.definition.scale, jnp
-        )
-        _, spread, _ = predict(
-            params["weights"], params["mean"], params["std"], features
-        )
-        return np.asarray(spread)[:, self.definition.spec_index].sum(axis=1)
-
-    # -- rounds ------------------------------------------------------------------
-    def train_policy(self, key: jax.Array) -> dict:
-        params = self.env_params()
-        if self.runner is None:
-            self.runner = self.init(key, params)
-        metrics = []
-        for _ in range(self.config.updates_per_round):
-            self.runner, m = self.update(self.runner, params)
-            metrics.append(m)
-        last = {
-            k: float(np.mean([float(m[k]) for m in metrics[-10:]])) for k in metrics[0]
-        }
-        return {f"ppo/{k}": v for k, v in last.items()}
-
-    def verify(self, key: jax.Array) -> dict:
-        """Simulate the policy's proposal for ``verify_targets`` fresh targets."""
-        k_targets, k_walk = jax.random.split(key)
-        targets = jax.vmap(self.env.sample_target)(
-            jax.random.split(k_targets, self.config.verify_targets)
-        )
-        out = self.propose(self.runner.params, self.env_params(), targets, k_walk, 0.0)
-        sizing, reward, met = (np.asarray(out[k]) for k in ("sizing", "reward", "met"))
-        chosen = [
-            ranked_candidates(sizing[i], reward[i], met[i], 1)[0]
-            for i in range(len(targets))
-        ]
-        names = self.definition.scale.names
-        designs = [dict(zip(names, map(float, s), strict=True)) for s in chosen]
-        records = self.simulate(designs, "verify")
-        targets = np.asarray(targets)[: len(records)]
-        success, errors = [], []
-        for record, target, s in zip(records, targets, chosen, strict=False):
-            perf = np.asarray(
-                [record["performance"].get(n, np.nan) for n in self.definition.specs]
-            )
-            success.append(
-                bool(
-                    d.terminated(
-                        perf, target, self.definition.lower, point=self.definition.point
+    def run(self) -> dict:
+        config = self.config
+        key = jax.random.key(config.seed)
+        if self.sims_used == 0:
+            n = min(config.initial_samples, config.sim_budget)
+            actions = sobol_actions(len(self.problem.scale.names), n, config.seed)
+            self.simulate(designs_from_actions(self.problem, actions), "initial")
+        last = {}
+        while self.round < config.max_rounds and self.room > 0:
+            rng = np.random.default_rng([config.seed, 1, self.round])
+            metrics = {"round": self.round, **self.refit()}
+            frontier, unmet = self.frontier()
+            metrics.update(frontier)
+            if self.policy is not None:
+                table = self.curriculum(unmet, rng)
+                params = self.policy.params(self.arrays, table)
+                metrics.update(
+                    self.policy.train(
+                        jax.random.fold_in(key, self.round),
+                        params,
+                        config.policy_updates,
                     )
                 )
-            )
-            errors.append(self._surrogate_error(s, perf))
-        all_sizings = sizing.reshape(-1, sizing.shape[-1])
-        ranking = np.argsort(-self.spread(all_sizings))
-        uncertain = [
-            dict(zip(names, map(float, all_sizings[i]), strict=True))
-            for i in ranking[: self.config.uncertain_designs]
-        ]
-        self.simulate(uncertain, "uncertain")
-        errors = (
-            np.asarray(errors) if errors else np.zeros((0, len(self.definition.specs)))
-        )
-        metrics = {
-            "verified_success": float(np.mean(success)) if success else 0.0,
-            "verified_designs": len(records),
-        }
-        for k, name in enumerate(self.definition.specs):
-            if len(errors):
-                metrics[f"surrogate_error/{name}"] = float(np.nanmedian(errors[:, k]))
-        return metrics
+            self.round += 1
+            if self.round % config.eval_every == 0 or self.room <= config.held_out:
+                point = self.evaluate_held_out()
+                metrics.update(point)
+                if point["held_out_success"] > self.best + 1e-9:
+                    self.best, self.stale = point["held_out_success"], 0
+                else:
+                    self.stale += 1
+            metrics["spice_sims"] = self.sims_used
+            metrics["wall_seconds"] = time.perf_counter() - self.started
+            self.checkpoint()
+            self.dir.log(self.round, metrics)
+            print(_one_line(metrics), flush=True)
+            last = metrics
+            if self.curve and (
+                self.curve[-1]["held_out_success"] >= config.goal
+                or self.stale >= config.held_out_patience
+            ):
+                break
+        stale_curve = not self.curve or self.curve[-1]["spice_sims"] != self.sims_used
+        if stale_curve and self.room > 0:
+            self.refit()
+            last.update(self.evaluate_held_out())
+        self.write_curve()
+        self.checkpoint()
+        self.dir.close()
+        return {**last, "spice_sims": self.sims_used, "curve": self.curve}
 
-    def _surrogate_error(
-        self, sizing: np.ndarray, performance: np.ndarray
-    ) -> np.ndarray:
-        """|prediction - SPICE| per spec (relative for logged figures)."""
-        from surrogate.circuit.model import from_model_units
-
-        params = self.surrogate["params"]
-        features = surrogate_features(
-            jnp.asarray(sizing[None], jnp.float32), self.definition.scale, jnp
-        )
-        y, _, _ = predict(params["weights"], params["mean"], params["std"], features)
-        raw = np.asarray(from_model_units(y, params["log_mask"], params["sign"]))[0]
-        predicted = raw[self.definition.spec_index]
-        logged = self.definition.target_log
-        return np.where(
-            logged,
-            np.abs(predicted / performance - 1.0),
-            np.abs(predicted - performance),
-        )
-
+    # -- files ---------------------------------------------------------------------
     def checkpoint(self) -> None:
-        self.dir.save_checkpoint(
-            {
-                "round": self.round,
-                "best_success": self.best_success,
-                "stale": self.stale,
-                "runner": {
-                    str(i): leaf for i, leaf in enumerate(_policy_leaves(self.runner))
-                },
-                "surrogate": {
-                    k: np.asarray(v)
-                    for k, v in self.surrogate["fitted"].weights.items()
-                },
-            }
-        )
+        state = {
+            "round": self.round,
+            "best": self.best,
+            "stale": self.stale,
+            "curve": json.dumps(self.curve),
+        }
+        if self.policy is not None and self.policy.runner is not None:
+            leaves = policy_leaves(self.policy.runner)
+            state["runner"] = {str(i): leaf for i, leaf in enumerate(leaves)}
+        self.dir.save_checkpoint(state)
 
     def _resume(self) -> None:
         state = self.dir.load_checkpoint()
         if state is None:
             return
         self.round = int(state["round"])
-        self.best_success = float(state["best_success"])
+        self.best = float(state["best"])
         self.stale = int(state["stale"])
+        self.curve = json.loads(state["curve"])
         self.refit()
-        template = jax.eval_shape(
-            self.init, jax.random.key(self.config.seed), self.env_params()
-        )
-        leaves = [state["runner"][str(i)] for i in range(len(state["runner"]))]
-        self.runner = _restore_leaves(template, leaves)
+        if self.policy is not None and "runner" in state:
+            leaves = [state["runner"][str(i)] for i in range(len(state["runner"]))]
+            self.policy.restore(jax.random.key(self.config.seed), self.arrays, leaves)
 
-    def run(self) -> dict:
-        """Train until the budget is spent or success stops improving."""
-        config = self.config
-        key = jax.random.key(config.seed)
-        if self.sims_used == 0:
-            actions = sobol_actions(
-                len(self.definition.scale.names),
-                min(config.initial_samples, config.sim_budget),
-                config.seed,
-            )
-            self.simulate(designs_from_actions(self.definition, actions), "initial")
-        summary = self.dir.last_metrics()
-        while (
-            self.round < config.max_rounds
-            and self.sims_used < config.sim_budget
-            and self.stale < config.patience
-        ):
-            round_key = jax.random.fold_in(key, self.round)
-            k_policy, k_verify = jax.random.split(round_key)
-            metrics = {"round": self.round, **self.refit()}
-            metrics.update(self.train_policy(k_policy))
-            metrics.update(self.verify(k_verify))
-            metrics["spice_sims"] = self.sims_used
-            metrics["wall_seconds"] = time.perf_counter() - self.started
-            self.round += 1
-            if metrics["verified_success"] > self.best_success + 1e-9:
-                self.best_success, self.stale = metrics["verified_success"], 0
-            else:
-                self.stale += 1
-            self.checkpoint()
-            self.dir.log(self.round, metrics)
-            print(_one_line(metrics))
-            summary = metrics
-            if self.stale >= config.patience:
-                break
-        if self._fitted_on != self.sims_used:
-            self.refit()  # the saved surrogate includes the last verified designs
-        self.dir.close()
-        return summary
+    def write_curve(self) -> None:
+        """``held_out.json`` and ``held_out.png``: held-out success vs total
+        SPICE simulations."""
+        document = {
+            "circuit": self.problem.circuit,
+            "technology": self.problem.technology,
+            "box": self.problem.box.to_json(),
+            "held_out_targets": int(len(self.held_out)),
+            "held_out_seed": self.config.held_out_seed,
+            "total_spice_sims": self.sims_used,
+            "sims_by_purpose": _count_by_purpose(self.records),
+            "curve": self.curve,
+        }
+        path = self.dir.path / "held_out.json"
+        path.write_text(json.dumps(document, indent=1) + "\n")
+        plot_curve(self.curve, self.dir.path / "held_out.png", self.problem.circuit)
 
     def close(self) -> None:
-        self.problem.close()
+        self.session.close()
+        self.store.close()
+
+
+def _count_by_purpose(records: list[dict]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[r["purpose"]] = counts.get(r["purpose"], 0) + 1
+    return counts
+
+
+def plot_curve(curve: list[dict], path, title: str) -> None:
+    """Held-out success (%) vs total SPICE simulations, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.2), dpi=120)
+    ax.plot(
+        [p["spice_sims"] for p in curve],
+        [100 * p["held_out_success"] for p in curve],
+        marker="o",
+    )
+    ax.set_xlabel("total SPICE simulations")
+    ax.set_ylabel("held-out success (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    ax.set_title(f"{title}: held-out box targets, 1 sim each")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def _one_line(metrics: dict) -> str:
     keys = (
         "round",
         "spice_sims",
-        "verified_success",
-        "ppo/reward",
+        "train_unmet",
+        "frontier_sims",
+        "held_out_success",
         "ppo/success_rate",
         "wall_seconds",
     )
@@ -385,12 +533,3 @@ def _one_line(metrics: dict) -> str:
         for k in keys
         if k in metrics
     )
-
-
-def config_from_dict(data: dict) -> TrainConfig:
-    ppo = PPOConfig(**data.get("ppo", {}))
-    return TrainConfig(**{**{k: v for k, v in data.items() if k != "ppo"}, "ppo": ppo})
-
-
-def config_to_dict(config: TrainConfig) -> dict:
-    return dataclasses.asdict(config)

@@ -3,8 +3,11 @@
 ``runs/<name>/`` holds ``config.json``, ``metrics.jsonl`` and TensorBoard
 event files (``tb/``), ``checkpoint.msgpack`` (policy, optimiser, surrogate
 and loop state, written atomically), ``verified.jsonl`` (every design the run
-simulated, appended as each one finishes, so a killed run loses none) and the
-run's surrogate under ``surrogate/``.
+simulated, with its purpose, appended as each simulation batch returns; a
+torn last line from a kill is skipped and cut before the next append), the
+run's own simulation store ``simulations.sqlite`` (each design stored as it
+finishes, so a resumed run is served from it and simulates nothing twice)
+and the run's surrogate under ``surrogate/``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any
 
 from flax import serialization
 
+from sim.errors import UserInputError
+
 
 def _clean(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
@@ -29,23 +34,64 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _drop_torn_line(path: Path) -> None:
+    """Cut a last line a kill left without its newline, so that the next
+    record starts on a line of its own (everything before it is complete)."""
+    if not path.is_file():
+        return
+    with path.open("rb+") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        handle.seek(size - 1)
+        if handle.read(1) == b"\n":
+            return
+        data = path.read_bytes()
+        handle.truncate(data.rfind(b"\n") + 1)
+
+
 class RunDir:
     """Files of one training run."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        if self.path.exists() and not self.path.is_dir():
+            raise UserInputError(f"--run {self.path} is a file, not a run directory")
         self.path.mkdir(parents=True, exist_ok=True)
         self._writer = None
+
+    @classmethod
+    def existing(cls, path: str | Path) -> RunDir:
+        """A run directory that must already hold a run (creates nothing)."""
+        path = Path(path)
+        if not path.is_dir():
+            raise UserInputError(f"no run directory {path}")
+        if not (path / "config.json").is_file():
+            raise UserInputError(f"{path} holds no run (config.json missing)")
+        return cls(path)
 
     # -- config ------------------------------------------------------------------
     def write_config(self, config: dict) -> None:
         (self.path / "config.json").write_text(json.dumps(config, indent=1) + "\n")
 
     def read_config(self) -> dict:
-        return json.loads((self.path / "config.json").read_text())
+        """The run's settings; a ``UserInputError`` when missing or corrupt."""
+        path = self.path / "config.json"
+        try:
+            data = json.loads(path.read_text())
+        except OSError:
+            raise UserInputError(
+                f"{self.path} holds no run (config.json missing)"
+            ) from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise UserInputError(f"{path} is corrupt ({error})") from None
+        if not isinstance(data, dict):
+            raise UserInputError(f"{path} is corrupt (not an object)")
+        return data
 
     # -- append-only records -----------------------------------------------------
     def _append(self, name: str, record: dict) -> None:
+        _drop_torn_line(self.path / name)
         with (self.path / name).open("a") as handle:
             handle.write(json.dumps(_clean(record)) + "\n")
             handle.flush()
@@ -63,7 +109,7 @@ class RunDir:
             try:
                 records.append(json.loads(line))
             except json.JSONDecodeError:
-                break  # a line cut by a kill: everything before it is complete
+                continue  # a line cut by a kill: every complete one is kept
         return records
 
     def last_metrics(self) -> dict:
@@ -98,7 +144,10 @@ class RunDir:
         path = self.path / "checkpoint.msgpack"
         if not path.is_file():
             return None
-        return serialization.msgpack_restore(path.read_bytes())
+        try:
+            return serialization.msgpack_restore(path.read_bytes())
+        except Exception as error:  # msgpack raises several kinds
+            raise UserInputError(f"{path} is corrupt ({error})") from None
 
     def close(self) -> None:
         if self._writer is not None:

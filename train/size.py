@@ -42,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="directory for the netlist and plot (default: <run>/sized)",
     )
+    parser.add_argument(
+        "--minimise",
+        default=None,
+        metavar="SPEC",
+        help="after the target is met, spend the remaining sims lowering this "
+        "upper-bounded spec (e.g. power) while every spec stays met",
+    )
     parser.add_argument("--workers", type=int, default=None)
     return parser
 
@@ -51,62 +58,73 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.max_sims < 1:
             raise UserInputError("--max-sims must be at least 1")
+        from sim.target_text import parse_target, target_vector
         from train.sizing import TrainedSizer
-        from train.targets import parse_target
 
         sizer = TrainedSizer(args.run, args.workers)
         try:
-            circuit = sizer.problem.simulator.circuit
-            units = {m.name: m.unit for m in circuit.measures}
-            target = parse_target(args.target, sizer.definition, units)
-            vector = np.asarray([target[n] for n in sizer.definition.specs], np.float32)
-            result = sizer.size(vector[None], args.max_sims)[0]
-            _report(sizer, result, units)
+            box = sizer.problem.box
+            vector = target_vector(parse_target(args.target, box), box)
+            result = sizer.size(vector[None], args.max_sims, minimise=args.minimise)[0]
+            first = result.first_met
+            if args.minimise and first is not None and first is not result:
+                _report(sizer, first, "first design that met the target")
+            _report(sizer, result, "best design" if args.minimise else "")
             out = Path(args.out) if args.out else sizer.dir.path / "sized"
             _write(sizer, result, out)
         finally:
             sizer.close()
         return 0 if result.met else 1
     except UserInputError as error:
-        sys.stderr.write(f"error: {error}\n")
+        sys.stderr.write(f"error: {' '.join(str(error).split())}\n")
         return 2
 
 
-def _report(sizer, result, units) -> None:
+def _report(sizer, result, title: str = "") -> None:
     console = Console()
-    definition = sizer.definition
-    circuit = sizer.problem.simulator.circuit
-    params = Table(title=f"{circuit.name} sizing ({sizer.problem.env_id})")
+    definition = sizer.problem
+    circuit = sizer.session.simulator.circuit
+    heading = f"{circuit.name} on {definition.technology}"
+    params = Table(title=f"{heading}: {title}" if title else heading)
     params.add_column("parameter")
     params.add_column("value", justify="right")
     for p in circuit.parameters:
         params.add_row(p.name, engineering(result.params[p.name], p.unit))
     perf = Table(title="performance in ngspice vs target")
-    for column in ("spec", "target", "ngspice", "met"):
+    for column in ("figure", "target", "ngspice", "met", "margin"):
         perf.add_column(column, justify="right")
+    units = dict(zip(definition.figures, definition.figure_units, strict=True))
     for k, name in enumerate(definition.specs):
-        sign = ">=" if definition.lower[k] else "<="
         value = result.performance.get(name, float("nan"))
-        ok = (
-            value >= result.target[k]
-            if definition.lower[k]
-            else value <= result.target[k]
-        )
+        wanted = float(result.target[k])
+        if np.isnan(wanted):
+            perf.add_row(name, "(none)", engineering(value, units[name]), "", "")
+            continue
+        sign = ">=" if definition.lower[k] else "<="
+        margin = float(result.margins[k])
         perf.add_row(
             name,
-            f"{sign} {engineering(float(result.target[k]), units[name])}",
+            f"{sign} {engineering(wanted, units[name])}",
             engineering(value, units[name]),
-            "yes" if ok else "NO",
+            "yes" if margin >= 0 else "NO",
+            f"{margin:+.3f}",
         )
+    for name in definition.figures:
+        if name not in definition.specs and name in result.performance:
+            value = result.performance[name]
+            perf.add_row(name, "(not a spec)", engineering(value, units[name]), "", "")
     console.print(params, perf)
-    if result.met:
+    if result.met and result.sims == 0:
+        console.print("[bold green]target met[/] by a design the run had verified")
+    elif result.met:
         console.print(
             f"[bold green]target met[/] after {result.sims} SPICE simulation(s)"
         )
     else:
         console.print(
-            f"[bold red]no candidate met the target[/] in {result.sims} SPICE "
-            "simulations; the closest is shown above"
+            f"[bold red]no design met the target[/] in {result.sims} SPICE "
+            "simulations; the closest verified one is shown above (margin: "
+            "by how much each spec is met, < 0 missed, in units of the box's width)"
         )
 
 
@@ -115,16 +133,17 @@ def _write(sizer, result, out: Path) -> None:
     from sim.simulator import Simulator
 
     out.mkdir(parents=True, exist_ok=True)
-    simulator = sizer.problem.simulator
+    simulator = sizer.session.simulator
     first = simulator.circuit.testbenches[0].name
     (out / "sized.sp").write_text(simulator.deck(first, result.params))
     print(f"wrote {out / 'sized.sp'}")
     tech = simulator.technology
     with Simulator(
-        sizer.definition.circuit,
+        sizer.session.options.circuit,
         tech,
         simulator.corner,
-        pool=simulator.pool,
+        simulator.temperature,
+        backend=simulator.backend,
         store=simulator.store,
     ) as full:
         try:

@@ -15,20 +15,19 @@ import jax.numpy as jnp
 import numpy as np
 
 from envs import definition as d
-from envs.problem import figure_vector, op_vector
-from envs.surrogate_env import SurrogateEnv
+from envs.targets import draw_targets
+from sim.session import open_session
 from train.loop import TrainConfig, config_to_dict
 from train.ppo import Transition, make_learner
-from train.problem import load_problem
 from train.run_dir import RunDir
 
 MAX_SPICE_ENVS = 16
 
 
-def _observe(problem, records, targets):
-    definition = problem.definition
-    figures = np.stack([figure_vector(definition, r.performance) for r in records])
-    operating = np.stack([op_vector(definition, r.performance) for r in records])
+def _observe(session, records, targets):
+    definition = session.problem
+    figures = np.stack([definition.figure_vector(r.performance) for r in records])
+    operating = np.stack([definition.op_vector(r.performance) for r in records])
     obs = d.observation(
         figures,
         definition.spec_index,
@@ -37,6 +36,7 @@ def _observe(problem, records, targets):
         definition.figure_log,
         definition.target_log,
         definition.op_log,
+        easy=definition.box.easy,
     )
     performance = figures[:, definition.spec_index]
     reward = d.reward(
@@ -55,13 +55,12 @@ def run_spice_baseline(config: TrainConfig, resume: bool = False) -> str:
     run = RunDir(config.run)
     if not resume:
         run.write_config(config_to_dict(config))
-    problem = load_problem(config.env, config.workers, all_figures=config.all_figures)
-    definition = problem.definition
+    problem = open_session(config.options, workers=config.workers)
+    definition = problem.problem
     envs = min(config.ppo.n_envs, MAX_SPICE_ENVS)
     graphdef, new_params, tx, policy, learn = make_learner(
         config.ppo, definition.observation_size, len(definition.scale.names)
     )
-    sampler = SurrogateEnv(definition, problem.default_params)  # for target draws only
     key = jax.random.key(config.seed)
     key, k_model = jax.random.split(key)
     params = new_params(k_model)
@@ -69,10 +68,10 @@ def run_spice_baseline(config: TrainConfig, resume: bool = False) -> str:
     act = jax.jit(lambda p, o, k: _act(policy, p, o, k))
     learn = jax.jit(learn)
     names = definition.scale.names
-    default = dict(zip(names, map(float, problem.default_params), strict=True))
+    default = dict(zip(names, map(float, problem.default_sizing), strict=True))
 
     def draw(key, n):
-        return np.asarray(jax.vmap(sampler.sample_target)(jax.random.split(key, n)))
+        return np.asarray(draw_targets(jax.random.split(key, n), definition))
 
     sims, started, episodes, successes = 0, time.perf_counter(), 0, 0
     key, k_t = jax.random.split(key)
@@ -167,15 +166,15 @@ def evaluate_baseline(
 
     directory = RunDir(run)
     config = config_from_dict(directory.read_config())
-    problem = load_problem(config.env, workers, all_figures=config.all_figures)
-    definition = problem.definition
+    problem = open_session(config.options, workers=workers)
+    definition = problem.problem
     graphdef, new_params, _, policy, _ = make_learner(
         config.ppo, definition.observation_size, len(definition.scale.names)
     )
     params = new_params(jax.random.key(0))
     nnx.replace_by_pure_dict(params, directory.load_checkpoint()["baseline_policy"])
     names = definition.scale.names
-    default = dict(zip(names, map(float, problem.default_params), strict=True))
+    default = dict(zip(names, map(float, problem.default_sizing), strict=True))
     start = problem.simulator.simulate([default])[0]
     obs, _, _ = _observe(problem, [start] * len(targets), targets)
     met = np.zeros(len(targets), bool)

@@ -18,10 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from envs.problem import build_definition
 from sim.parameter_space import scale_action
+from sim.problem import problem_for
 from sim.simulator import Simulator
-from sim.specs import load_feasible
 from surrogate.circuit.accuracy import accuracy
 from surrogate.circuit.dataset import (
     build_dataset,
@@ -65,9 +64,11 @@ def fit_circuit(
     config = config or FitConfig(seed=seed)
     distill_config = distill_config or DistillConfig(seed=seed)
     with Simulator(circuit, tech, n_workers=workers) as simulator:
-        feasible = load_feasible(simulator.circuit, simulator.technology.name)
-        definition = build_definition(
-            simulator.circuit, simulator.technology.name, simulator.corner, feasible
+        definition = problem_for(
+            simulator.circuit,
+            simulator.technology.name,
+            simulator.corner,
+            simulator.temperature,
         )
         actions = sobol_actions(len(definition.scale.names), samples, seed)
         start = time.perf_counter()

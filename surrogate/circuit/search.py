@@ -27,6 +27,7 @@ import optax
 
 from sim.parameter_space import relaxed_params, scale_action
 from sim.problem import SizingProblem
+from sim.targets import NO_REQUIREMENT
 from surrogate.circuit.dataset import surrogate_features
 from surrogate.circuit.model import from_model_units, predict_arrays
 
@@ -74,9 +75,7 @@ def make_search(problem: SizingProblem, config: SearchConfig = SearchConfig()):
         y, spread, p_valid = predict_arrays(arrays, features[None])
         y, spread = y[0, spec_index], spread[0, spec_index]
         distance = jnp.sum((correction["features"] - features) ** 2, axis=-1)
-        kernel = correction["weight"] * jnp.exp(
-            -distance / config.correction_length**2
-        )
+        kernel = correction["weight"] * jnp.exp(-distance / config.correction_length**2)
         y = y + kernel @ correction["bias"] / jnp.maximum(kernel.sum(), 1.0)
         log_mask = arrays["log_mask"][spec_index]
         sign = arrays["sign"][spec_index]
@@ -86,13 +85,20 @@ def make_search(problem: SizingProblem, config: SearchConfig = SearchConfig()):
         mean = from_model_units(y, log_mask, sign)
         return mean, cautious, p_valid[0]
 
+    def margins(cautious, target):
+        """``box.margin`` [m] with gradients that stay finite where a target
+        is missing (NaN: no requirement; compared with itself first)."""
+        missing = jnp.isnan(target)
+        value = box.margin(cautious, jnp.where(missing, cautious, target), jnp)
+        return jnp.where(missing, NO_REQUIREMENT, value)
+
     def penalty(p_valid):
         return config.validity_weight * jnp.maximum(0.9 - p_valid, 0.0)
 
     def smooth_objective(action, arrays, target, correction):
         params = relaxed_params(action, scale, jnp)
         _, cautious, p_valid = spec_figures(arrays, params, correction)
-        margin = box.margin(cautious, target, jnp)
+        margin = margins(cautious, target)
         t = config.temperature
         smooth_min = -t * jax.scipy.special.logsumexp(-margin / t)
         return smooth_min - penalty(p_valid)
@@ -100,7 +106,7 @@ def make_search(problem: SizingProblem, config: SearchConfig = SearchConfig()):
     def snapped_score(action, arrays, target, correction):
         params = scale_action(action, scale, jnp)
         mean, cautious, p_valid = spec_figures(arrays, params, correction)
-        margin = jnp.min(box.margin(cautious, target, jnp)) - penalty(p_valid)
+        margin = jnp.min(margins(cautious, target)) - penalty(p_valid)
         return params, margin, mean
 
     gradient = jax.grad(smooth_objective)
@@ -112,7 +118,9 @@ def make_search(problem: SizingProblem, config: SearchConfig = SearchConfig()):
                 jnp.negative, gradient(action, arrays, target, correction)
             )
             updates, state = tx.update(ascent, state, action)
-            action = jnp.clip(optax.apply_updates(action, updates), -1.0, 1.0)
+            moved = jnp.clip(optax.apply_updates(action, updates), -1.0, 1.0)
+            # a step through a non-finite prediction stays where it was
+            action = jnp.where(jnp.all(jnp.isfinite(moved)), moved, action)
             return (action, state), None
 
         (action, _), _ = jax.lax.scan(
@@ -131,9 +139,9 @@ def make_search(problem: SizingProblem, config: SearchConfig = SearchConfig()):
 
     @jax.jit
     def search(arrays, targets, starts, correction):
-        action, params, margin, mean = jax.vmap(
-            one_target, in_axes=(None, 0, 0, 0)
-        )(arrays, targets, starts, correction)
+        action, params, margin, mean = jax.vmap(one_target, in_axes=(None, 0, 0, 0))(
+            arrays, targets, starts, correction
+        )
         return {"action": action, "params": params, "margin": margin, "predicted": mean}
 
     return search
@@ -141,7 +149,7 @@ def make_search(problem: SizingProblem, config: SearchConfig = SearchConfig()):
 
 def best_per_target(result: dict) -> tuple[np.ndarray, np.ndarray]:
     """The best start's params ``[T, n]`` and its margin ``[T]``."""
-    margin = np.asarray(result["margin"])
+    margin = np.nan_to_num(np.asarray(result["margin"]), nan=-np.inf)
     best = margin.argmax(axis=1)
     rows = np.arange(len(best))
     return np.asarray(result["params"])[rows, best], margin[rows, best]

@@ -1,6 +1,6 @@
-"""``python -m surrogate.bench``: surrogate env steps/s vs SPICE env steps/s.
+"""``python -m envs.surrogate_bench``: surrogate env steps/s vs SPICE env steps/s.
 
-    python -m surrogate.bench --env jaxsizer/op2-sky130-v1 [--json OUT]
+    python -m envs.surrogate_bench --env jaxsizer/op2-sky130-v1 [--json OUT]
 
 The surrogate environment runs a vmapped batch (default 4096) for a
 ``lax.scan`` of 100 steps with random actions, timed after compilation; the
@@ -70,7 +70,7 @@ def spice_rate(problem, designs: int, seed: int = 0) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineArgumentParser(
-        prog="python -m surrogate.bench",
+        prog="python -m envs.surrogate_bench",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -94,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         from envs.surrogate_env import EnvParams, SurrogateEnv, surrogate_params
+        from sim.session import ProblemOptions, open_session, parse_env_id
         from surrogate.circuit.store import load_surrogate, surrogate_dir
-        from train.problem import load_problem, parse_env_id
 
         circuit, tech = parse_env_id(args.env)
         directory = surrogate_dir(tech, circuit)
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"surrogate.fit circuit --circuit {circuit} --tech {tech}"
             )
         loaded = load_surrogate(directory)
-        problem = load_problem(args.env, all_figures=True)
+        problem = open_session(ProblemOptions(circuit, tech, all_figures=True))
     except UserInputError as error:
         sys.stderr.write(f"error: {error}\n")
         return 2
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     weights = surrogate["weights"]
     params = EnvParams(surrogate, 200)
-    env = SurrogateEnv(problem.definition, problem.default_params)
+    env = SurrogateEnv(problem.problem, problem.default_sizing)
     fast = surrogate_rate(env, params, args.batch, args.steps)
     slow = spice_rate(problem, args.spice_steps)
     problem.close()
