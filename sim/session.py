@@ -7,6 +7,7 @@ command-line options (``add_problem_options``):
     --env jaxsizer/op2-sky130-v1        (shorthand for --circuit op2 --tech sky130)
     --circuit NAME|DIR/circuit.yaml --tech NAME|DIR/tech.yaml
     --corner tt --temperature 27 --workers N
+    --sim-backend local|ray|remote [--ray-address ADDR] [--server URL --token-env VAR]
 
 A user's own circuit and technology work everywhere a built-in one does.
 """
@@ -131,6 +132,19 @@ def add_problem_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--workers", type=int, default=None, help="ngspice workers (default: cores)"
     )
+    group.add_argument(
+        "--sim-backend",
+        choices=("local", "ray", "remote"),
+        default="local",
+        help="where simulations run (sim.backend)",
+    )
+    group.add_argument("--ray-address", default=None, help="an existing Ray cluster")
+    group.add_argument("--server", default=None, help="simulation server URL (remote)")
+    group.add_argument(
+        "--token-env",
+        default="JAXSIZER_TOKEN",
+        help="environment variable holding the server's token (remote)",
+    )
 
 
 def options_from_args(args: argparse.Namespace) -> ProblemOptions:
@@ -145,6 +159,17 @@ def options_from_args(args: argparse.Namespace) -> ProblemOptions:
         raise UserInputError("--workers must be at least 1")
     return ProblemOptions(
         circuit, tech, args.corner, float(args.temperature), bool(args.all_figures)
+    )
+
+
+def backend_from_args(args: argparse.Namespace) -> BackendConfig:
+    """The ``BackendConfig`` of ``add_problem_options``'s backend flags."""
+    return BackendConfig(
+        kind=args.sim_backend,
+        workers=args.workers,
+        ray_address=args.ray_address,
+        server=args.server,
+        token_env=args.token_env,
     )
 
 

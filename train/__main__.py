@@ -18,11 +18,11 @@ import sys
 from pathlib import Path
 
 from sim.errors import OneLineArgumentParser, UserInputError
-from sim.session import add_problem_options, options_from_args
+from sim.session import add_problem_options, backend_from_args, options_from_args
 from train.loop import TrainConfig, config_from_dict, config_to_dict
 from train.ppo import PPOConfig
 
-SKIPPED = ("ppo", "problem", "workers")
+SKIPPED = ("ppo", "problem", "backend", "workers")
 
 
 def _add_fields(parser: argparse.ArgumentParser, cls, prefix: str = "") -> None:
@@ -84,10 +84,15 @@ def parse(argv: list[str] | None = None) -> tuple[TrainConfig, bool, bool]:
         if run.exists() and not run.is_dir():
             raise UserInputError(f"--run {run} is a file, not a run directory")
         base = TrainConfig(problem=options_from_args(args).to_json())
+    backend = dataclasses.asdict(backend_from_args(args))
+    backend.pop("workers")
+    if args.resume and args.sim_backend == "local" and base.backend:
+        backend = base.backend  # a resumed run keeps its backend unless told
     config = dataclasses.replace(
         base,
         **given,
-        workers=args.workers,
+        backend=backend,
+        workers=args.workers if args.workers is not None else base.workers,
         ppo=dataclasses.replace(base.ppo, **ppo_given),
     )
     for name in (

@@ -35,6 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from envs.surrogate_env import EnvParams, SurrogateEnv, ensemble_predictor
+from sim.backend import BackendConfig
 from sim.session import ProblemOptions, Session, open_session
 from sim.simulator import Evaluation
 from sim.store import SimulationStore
@@ -61,6 +62,7 @@ class TrainConfig:
     """Settings of a run; every field is a CLI flag (``--sim-budget`` ...)."""
 
     problem: dict = field(default_factory=dict)  # sim.session.ProblemOptions
+    backend: dict = field(default_factory=dict)  # sim.backend.BackendConfig
     run: str = "runs/default"
     seed: int = 0
     targets: str | None = None  # a target file standing in for the box
@@ -87,6 +89,11 @@ class TrainConfig:
     @property
     def options(self) -> ProblemOptions:
         return ProblemOptions.from_json(self.problem)
+
+    @property
+    def backend_config(self) -> BackendConfig:
+        """Where the run simulates (the local pool of ``workers`` by default)."""
+        return BackendConfig(**{"workers": self.workers, **self.backend})
 
 
 def config_from_dict(data: dict) -> TrainConfig:
@@ -203,7 +210,7 @@ class BoxLoop:
             )
         self.store = SimulationStore(self.dir.path / "simulations.sqlite")
         self.session = open_session(
-            config.options, workers=config.workers, store=self.store
+            config.options, store=self.store, backend=config.backend_config
         )
         self.problem = self.session.problem
         self.train_targets, self.held_out = self._target_sets()

@@ -14,6 +14,7 @@ import json
 import jax
 import numpy as np
 
+from sim.backend import BackendConfig
 from sim.errors import UserInputError
 from sim.session import open_session
 from sim.store import SimulationStore
@@ -39,8 +40,10 @@ class TrainedSizer:
         if not (self.dir.path / "surrogate" / "surrogate.json").is_file():
             raise UserInputError(f"{run}: no surrogate/ yet (train the run first)")
         self.store = SimulationStore(self.dir.path / "simulations.sqlite")
+        backend = dict(self.config.backend)
+        backend["workers"] = workers if workers is not None else self.config.workers
         self.session = open_session(
-            self.config.options, workers=workers, store=self.store
+            self.config.options, store=self.store, backend=BackendConfig(**backend)
         )
         self.problem = self.session.problem
         loaded = load_surrogate(self.dir.path / "surrogate")
