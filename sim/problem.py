@@ -153,12 +153,14 @@ def problem_for(
         scale=ActionScale.from_parameters(parameters or circuit.parameters),
         figures=figures,
         figure_units=tuple(units[f] for f in figures),
-        figure_log=np.asarray([units[f] in LOG_UNITS for f in figures]),
+        figure_log=np.asarray([units[f] in LOG_UNITS for f in figures], bool),
         box=box,
         spec_index=np.asarray([figures.index(n) for n in box.names], np.int64),
-        point=np.full(len(box.specs), is_point),
+        point=np.full(len(box.specs), is_point, bool),
         op_names=op_names,
-        op_log=np.asarray([n.split(":")[1] in OP_LOG_QUANTITIES for n in op_names]),
+        op_log=np.asarray(
+            [n.split(":")[1] in OP_LOG_QUANTITIES for n in op_names], bool
+        ),
         reward_kind=circuit.reward,
     )
 

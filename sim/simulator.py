@@ -195,6 +195,16 @@ class Simulator:
         title, _, rest = deck.partition("\n")
         return f"{title}\n* content {self._fingerprint}\n{rest}"
 
+    @property
+    def fingerprint(self) -> str:
+        """A hash of everything a simulation reads (expanded decks with their
+        includes' contents, model files, analyses, corner, temperature, the
+        ngspice library): equal exactly when the same design would be
+        simulated the same way."""
+        if self._remote is not None:
+            raise UserInputError("a remote simulator's fingerprint is its server's")
+        return hashlib.sha256(json.dumps(self._fingerprint).encode()).hexdigest()
+
     def key(self, design: Mapping[str, float]) -> str:
         """Store key of a validated design."""
         if self._remote is not None:

@@ -213,6 +213,8 @@ class BoxLoop:
             config.options, store=self.store, backend=config.backend_config
         )
         self.problem = self.session.problem
+        if config.backend.get("kind", "local") != "remote":
+            self.dir.check_fingerprint(self.session.simulator.fingerprint)
         self.train_targets, self.held_out = self._target_sets()
         self.records: list[dict] = []
         self.verified = VerifiedDesigns(self.problem)

@@ -89,6 +89,21 @@ class RunDir:
             raise UserInputError(f"{path} is corrupt (not an object)")
         return data
 
+    # -- what the run was trained on ----------------------------------------------
+    def check_fingerprint(self, fingerprint: str) -> None:
+        """Record the simulator's fingerprint (``Simulator.fingerprint``) on
+        the run's first use; refuse later uses whose circuit or technology
+        files (or ngspice) changed since."""
+        path = self.path / "fingerprint.txt"
+        if not path.is_file():
+            path.write_text(fingerprint + "\n")
+            return
+        if path.read_text().strip() != fingerprint:
+            raise UserInputError(
+                f"{self.path}: the circuit or technology files (or ngspice) changed "
+                "since this run was trained; restore them or train a new run"
+            )
+
     # -- append-only records -----------------------------------------------------
     def _append(self, name: str, record: dict) -> None:
         _drop_torn_line(self.path / name)

@@ -46,6 +46,8 @@ class TrainedSizer:
             self.config.options, store=self.store, backend=BackendConfig(**backend)
         )
         self.problem = self.session.problem
+        if backend.get("kind", "local") != "remote":
+            self.dir.check_fingerprint(self.session.simulator.fingerprint)
         loaded = load_surrogate(self.dir.path / "surrogate")
         self.arrays = surrogate_arrays(
             loaded.weights,

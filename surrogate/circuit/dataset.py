@@ -9,7 +9,7 @@ and kept aside), the value itself for dB, degrees, volts.
 
 The ``definition`` arguments are any object with ``scale`` (a
 ``sim.parameter_space.ActionScale``), ``figures``, ``op_names``,
-``figure_log`` and ``op_log`` — in practice ``envs.problem.EnvDefinition``,
+``figure_log`` and ``op_log`` — in practice ``sim.problem.SizingProblem``,
 which this module does not import (the data flow runs sim -> surrogate ->
 envs).
 """
@@ -77,7 +77,8 @@ def output_names(definition) -> tuple[str, ...]:
 
 
 def output_log_mask(definition) -> np.ndarray:
-    return np.concatenate([definition.figure_log, definition.op_log])
+    parts = [definition.figure_log, definition.op_log]  # either may be empty
+    return np.concatenate([np.asarray(p, bool) for p in parts])
 
 
 def to_model_units(raw: np.ndarray, log_mask: np.ndarray) -> np.ndarray:
