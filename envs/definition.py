@@ -22,6 +22,12 @@ The AutoCkt-style variant (``grid_step``, ``grid_values``, ``autockt_reward``)
 moves every parameter one step down, nowhere or up on a grid per step and is
 rewarded only for shortfalls, never for overshooting a spec.
 
+``step_outcome`` is the one wiring of these functions to a
+``sim.problem.SizingProblem``: the SPICE environments (``envs.episodes``), the
+JAX environment (``envs.surrogate_env``) and the PPO-on-SPICE baseline
+(``train.spice_baseline``) all turn simulated figures into observation,
+reward, termination and met specs through it.
+
 Figures that span decades (Hz, W, A, F, ...) enter the observation as
 ``log10(|x|)`` so that a float32 network sees numbers of order one. A figure
 that a failed simulation did not produce is 0 in the observation and counts as
@@ -171,6 +177,40 @@ def shown_target(target, easy, xp=np):
     """The target as observed ``[..., m]``: a spec without a requirement (NaN)
     shows the easy end ``easy`` ``[m]`` of its declared range."""
     return xp.where(xp.isnan(target), xp.asarray(easy, dtype=target.dtype), target)
+
+
+def step_outcome(problem, figures, target, operating_point, xp=np, kind=None):
+    """Observation, reward, termination and met specs of simulated figures.
+
+    ``problem``: the ``sim.problem.SizingProblem`` (spec order and bounds,
+    point targets, log masks, the box's easy ends, its ``reward_kind``);
+    figures ``[..., n_figures]`` (NaN where missing), target ``[..., m]`` (NaN:
+    no requirement), operating point ``[..., n_op]``. ``kind``: the reward,
+    ``"amplifier"``/``"distance"`` or ``"autockt"`` (default: the problem's).
+    Returns observation ``[..., obs]`` float32, reward ``[...]``, terminated
+    ``[...]`` and met ``[..., m]``.
+    """
+    performance = xp.take(figures, xp.asarray(problem.spec_index), axis=-1)
+    bounds = (performance, target, problem.lower)
+    kind = problem.reward_kind if kind is None else kind
+    if kind == "autockt":
+        step_reward = autockt_reward(*bounds, xp, point=problem.point)
+    else:
+        step_reward = reward(*bounds, kind, xp, point=problem.point)
+    obs = observation(
+        figures,
+        problem.spec_index,
+        target,
+        operating_point,
+        problem.figure_log,
+        problem.target_log,
+        problem.op_log,
+        xp,
+        easy=problem.box.easy,
+    )
+    done = terminated(*bounds, xp, point=problem.point)
+    met = spec_met(*bounds, xp, point=problem.point)
+    return obs, step_reward, done, met
 
 
 def noisy_target(target, noise, xp=np):

@@ -5,7 +5,8 @@
 draws (``jax.random`` keys per env, so env i of a vector env seeded ``s``
 behaves exactly as a single env seeded ``s + i``), step counts, action-map
 state, and the batched observation/reward/termination through
-``envs.definition``. Nothing here calls ngspice except ``simulate``.
+``envs.definition.step_outcome``. Nothing here calls ngspice except
+``simulate``.
 """
 
 from __future__ import annotations
@@ -129,25 +130,12 @@ class EpisodeBatch:
         )
         op = np.stack([definition.op_vector(e.performance) for e in evaluations])
         target = self.target[index]
-        performance = figures[:, definition.spec_index]
-        args = (performance, target, definition.lower)
-        if self.problem.config.variant == "autockt":
-            reward = d.autockt_reward(*args, point=definition.point)
-        else:
-            reward = d.reward(*args, definition.reward_kind, point=definition.point)
-        terminated = d.terminated(*args, point=definition.point)
+        kind = "autockt" if self.problem.config.variant == "autockt" else None
+        obs, reward, terminated, met = d.step_outcome(
+            definition, figures, target, op, kind=kind
+        )
         steps = self.steps[index]
         truncated = ~terminated & (steps >= self.problem.config.max_steps)
-        obs = d.observation(
-            figures,
-            definition.spec_index,
-            target,
-            op,
-            definition.figure_log,
-            definition.target_log,
-            definition.op_log,
-            easy=definition.box.easy,
-        )
         return Outcome(
             index=np.asarray(index),
             observation=obs,
@@ -157,7 +145,7 @@ class EpisodeBatch:
             figures=figures,
             operating_point=op,
             target=target.copy(),
-            met=np.asarray(d.spec_met(*args, point=definition.point), bool),
+            met=np.asarray(met, bool),
             steps=steps.copy(),
             episode=self.episode[index].copy(),
             evaluations=evaluations,

@@ -8,7 +8,8 @@
 
 Both are jit- and vmap-able. Observation, reward, termination, target draws
 and action scaling are the functions of ``envs.definition`` that the SPICE
-environment uses, so the two differ only in where the figures come from.
+environment uses (``step_outcome``), so the two differ only in where the
+figures come from.
 
 Auto-reset: when a step terminates or truncates, the returned ``obs`` and
 ``state`` are those of a fresh episode (new target from ``key``, default
@@ -130,29 +131,10 @@ class SurrogateEnv:
         raw, p_valid = self.predictor(params.surrogate, features[None])
         raw = jnp.where(p_valid[0] >= 0.5, raw[0], jnp.nan)
         figures, operating_point = raw[: self.n_figures], raw[self.n_figures :]
+        obs, reward, done, _ = d.step_outcome(
+            definition, figures, target, operating_point, jnp
+        )
         performance = figures[definition.spec_index]
-        obs = d.observation(
-            figures,
-            definition.spec_index,
-            target,
-            operating_point,
-            definition.figure_log,
-            definition.target_log,
-            definition.op_log,
-            jnp,
-            easy=definition.box.easy,
-        )
-        reward = d.reward(
-            performance,
-            target,
-            definition.lower,
-            definition.reward_kind,
-            jnp,
-            point=definition.point,
-        )
-        done = d.terminated(
-            performance, target, definition.lower, jnp, point=definition.point
-        )
         return obs, reward.astype(jnp.float32), done, performance
 
     # -- gymnax-style API ------------------------------------------------------

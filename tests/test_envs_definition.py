@@ -122,23 +122,60 @@ def test_autockt_steps_and_reward():
     assert d.autockt_reward(missing, target, LOWER) == pytest.approx(-1.0)
 
 
-def test_sampled_targets_are_met_by_their_anchor():
-    anchors = np.array([[45.0, 1e7, 70.0, 1e-4], [60.0, 5e6, 50.0, 3e-4]])
-    low = np.array([30.0, 1e6, 45.0, 5e-5])
-    high = np.array([50.0, 2e7, 80.0, 5e-4])
-    log = np.array([False, True, False, True])
+@pytest.mark.parametrize(
+    ("circuit", "kind"), [("op2", None), ("op2", "autockt"), ("st1", None)]
+)
+def test_step_outcome_is_the_definitions_functions_wired_to_the_problem(circuit, kind):
+    from envs.targets import draw_targets
+    from sim.circuit import load_circuit
+    from sim.problem import problem_for
+    from sim.technology import load_technology
+
+    tech = load_technology("generic")
+    problem = problem_for(load_circuit(circuit, tech), "generic", "tt")
     rng = np.random.default_rng(0)
-    for _ in range(200):
-        u, pick = rng.random(4), int(rng.integers(2))
-        target = d.sample_target(u, pick, anchors, low, high, LOWER, log)
-        assert np.all(target >= low - 1e-12) and np.all(target <= high + 1e-12)
-        assert d.terminated(anchors[pick] * (1 + 1e-9 * np.where(LOWER, 1, -1)),
-                            target, LOWER)  # fmt: skip
-    jax_target = d.sample_target(
-        jnp.full(4, 0.5, jnp.float32), 1, anchors, low, high, LOWER, log, jnp
+    n = 6
+    targets = np.array(draw_targets(jax.random.split(jax.random.key(1), n), problem))
+    targets[0, 0] = np.nan  # a spec without a requirement
+    figures = np.zeros((n, len(problem.figures)))
+    figures[:, problem.spec_index] = targets[::-1] * rng.uniform(
+        0.5, 1.5, targets.shape
     )
-    np_target = d.sample_target(np.full(4, 0.5), 1, anchors, low, high, LOWER, log)
-    np.testing.assert_allclose(jax_target, np_target, rtol=1e-5)
+    figures[1, problem.spec_index[0]] = np.nan  # a missing figure
+    figures[2, problem.spec_index] = targets[2]  # every spec met
+    op = rng.uniform(1e-6, 1.0, (n, len(problem.op_names)))
+
+    obs, reward, done, met = d.step_outcome(problem, figures, targets, op, kind=kind)
+
+    performance = figures[:, problem.spec_index]
+    bounds = (performance, targets, problem.lower)
+    if kind == "autockt":
+        expected = d.autockt_reward(*bounds, point=problem.point)
+    else:
+        expected = d.reward(*bounds, problem.reward_kind, point=problem.point)
+    np.testing.assert_array_equal(reward, expected)
+    np.testing.assert_array_equal(done, d.terminated(*bounds, point=problem.point))
+    np.testing.assert_array_equal(met, d.spec_met(*bounds, point=problem.point))
+    assert done[2] and met[0, 0] and not met[1, 0]
+    expected_obs = d.observation(
+        figures,
+        problem.spec_index,
+        targets,
+        op,
+        problem.figure_log,
+        problem.target_log,
+        problem.op_log,
+        easy=problem.box.easy,
+    )
+    np.testing.assert_array_equal(obs, expected_obs)
+    assert obs.shape == (n, problem.observation_size) and obs.dtype == np.float32
+    j_obs, j_reward, j_done, j_met = jax.jit(
+        lambda f, t, o: d.step_outcome(problem, f, t, o, jnp, kind)
+    )(*(jnp.asarray(a, jnp.float32) for a in (figures, targets, op)))
+    np.testing.assert_allclose(j_obs, obs, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(j_reward, reward, rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(j_done, done)
+    np.testing.assert_array_equal(j_met, met)
 
 
 def test_noisy_target_is_one_percent():

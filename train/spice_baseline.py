@@ -2,8 +2,9 @@
 
 Every environment step is a SPICE simulation; a batch of ``n_envs``
 environments steps with one call to the worker pool. Observation, reward,
-termination and targets are the functions of ``envs.definition``, as in the
-surrogate loop, so the two are compared at equal SPICE budget.
+termination and targets are the functions of ``envs.definition``
+(``step_outcome``), as in the surrogate loop, so the two are compared at equal
+SPICE budget.
 """
 
 from __future__ import annotations
@@ -28,25 +29,7 @@ def _observe(session, records, targets):
     definition = session.problem
     figures = np.stack([definition.figure_vector(r.performance) for r in records])
     operating = np.stack([definition.op_vector(r.performance) for r in records])
-    obs = d.observation(
-        figures,
-        definition.spec_index,
-        targets,
-        operating,
-        definition.figure_log,
-        definition.target_log,
-        definition.op_log,
-        easy=definition.box.easy,
-    )
-    performance = figures[:, definition.spec_index]
-    reward = d.reward(
-        performance,
-        targets,
-        definition.lower,
-        definition.reward_kind,
-        point=definition.point,
-    )
-    done = d.terminated(performance, targets, definition.lower, point=definition.point)
+    obs, reward, done, _ = d.step_outcome(definition, figures, targets, operating)
     return obs, reward.astype(np.float32), done
 
 
