@@ -63,12 +63,20 @@ ELECTRICAL_RANGES = {
 
 
 def electrical_space(circuit: Circuit) -> ElectricalSpace:
-    """The v0 space of ``circuit``, or a ``UserInputError`` if it has none."""
-    space = PROCEDURES.get(circuit.name)
+    """The v0 space the circuit declares (its YAML's ``electrical_space``: a
+    procedure of ``envs.sizing_procedures.PROCEDURES``), or a
+    ``UserInputError`` if it declares none or an unknown one."""
+    name = circuit.electrical_space
+    if not name:
+        raise UserInputError(
+            f"circuit {circuit.name} declares no electrical (v0) sizing "
+            "procedure (electrical_space in its YAML); use v1"
+        )
+    space = PROCEDURES.get(name)
     if space is None:
         raise UserInputError(
-            f"circuit {circuit.name} has no electrical (v0) sizing procedure; "
-            f"v0 exists for {', '.join(sorted(PROCEDURES))}; use v1"
+            f"circuit {circuit.name} declares electrical_space {name!r}; the "
+            f"procedures are {', '.join(sorted(PROCEDURES))}"
         )
     return space
 

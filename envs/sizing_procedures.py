@@ -522,4 +522,5 @@ PROCEDURES: dict[str, ElectricalSpace] = {
         op9,
     ),
 }  # fmt: skip
-"""Built-in circuits with a v0 space (their ids ``jaxsizer/<c>-<tech>-v0``)."""
+"""The v0 sizing procedures by name; a circuit names its own in its YAML
+(``electrical_space: op2``, ``sim.circuit.Circuit.electrical_space``)."""

@@ -213,3 +213,21 @@ def test_v0_refuses_circuits_and_technologies_without_a_procedure_or_model(
         build_problem(EnvConfig("nand4", "generic", "v0"))
     with pytest.raises(UserInputError, match="no device gm/Id networks for technology"):
         build_problem(EnvConfig("op2", str(ptm45_tech), "v0"))
+
+
+def test_the_v0_procedure_is_the_one_the_circuit_declares():
+    import dataclasses
+
+    from envs.electrical import electrical_space
+    from sim.circuit import load_circuit
+    from sim.errors import UserInputError
+    from sim.technology import load_technology
+
+    op3 = load_circuit("op3", load_technology("generic"))
+    assert electrical_space(op3) is PROCEDURES[op3.electrical_space]
+    renamed = dataclasses.replace(op3, name="mine", electrical_space="op2")
+    assert electrical_space(renamed) is PROCEDURES["op2"]  # not keyed by name
+    with pytest.raises(UserInputError, match="no electrical \\(v0\\) sizing"):
+        electrical_space(dataclasses.replace(op3, electrical_space=""))
+    with pytest.raises(UserInputError, match="electrical_space 'nosuch'"):
+        electrical_space(dataclasses.replace(op3, electrical_space="nosuch"))

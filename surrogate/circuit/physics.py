@@ -18,7 +18,9 @@ operating points. Measured on op2 sky130 with 3,000 designs (450 held out,
 same split and settings): a_0's median error went from 0.645 to 0.403 dB,
 ugbw's from 2.8 % to 2.2 %.
 
-Estimators (``ESTIMATORS``): ``op2``. Other circuits fit without physics.
+Estimators (``ESTIMATORS``, by name): ``op2``. A circuit names its own in its
+YAML (``surrogate_physics: op2``, ``sim.circuit.Circuit.surrogate_physics``);
+circuits that name none fit without physics.
 Units: SI; pmos voltages and currents are magnitudes (the device networks'
 convention).
 """
@@ -34,6 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
+from sim.errors import UserInputError
 from surrogate.device.mlp import mlp_apply
 
 # scaled features are clipped to this window (designs beyond the fitted range)
@@ -254,7 +257,7 @@ class Physics:
     log_high: jax.Array
     low: jax.Array
     high: jax.Array
-    circuit: str = struct.field(pytree_node=False)
+    circuit: str = struct.field(pytree_node=False)  # the estimator's name
     names: tuple[str, ...] = struct.field(pytree_node=False)  # parameter order
 
     @property
@@ -297,7 +300,9 @@ def physics_inputs(physics: Physics, features: jax.Array) -> jax.Array:
 
 def physics_for(circuit, technology, scale, root: Path | None = None) -> Physics | None:
     """The unscaled ``Physics`` of a circuit on a technology, or None where
-    there is no estimator or the technology has no device networks.
+    the circuit declares no estimator (``surrogate_physics``) or the
+    technology has no device networks (an unknown estimator name is a
+    ``UserInputError``).
     ``circuit``: ``sim.circuit.Circuit``; ``technology``: its ``Technology``;
     ``scale``: the v1 ``ActionScale``. Call ``fit_scaling`` before use."""
     from surrogate.circuit.dataset import feature_bounds
@@ -309,7 +314,13 @@ def physics_for(circuit, technology, scale, root: Path | None = None) -> Physics
     )
     from surrogate.device.names import DEVICE_NAMES
 
-    if circuit.name not in ESTIMATORS or technology.name not in DEVICE_NAMES:
+    name = circuit.surrogate_physics
+    if name and name not in ESTIMATORS:
+        raise UserInputError(
+            f"circuit {circuit.name} declares surrogate_physics {name!r}; the "
+            f"estimators are {', '.join(sorted(ESTIMATORS))}"
+        )
+    if not name or technology.name not in DEVICE_NAMES:
         return None
     nets = {}
     for polarity, device in DEVICE_NAMES[technology.name].items():
@@ -319,9 +330,9 @@ def physics_for(circuit, technology, scale, root: Path | None = None) -> Physics
         nets[polarity] = device_network(
             load_network(directory, read_model_json(directory)["forward"])
         )
-    needed = ESTIMATORS[circuit.name].constants
+    needed = ESTIMATORS[name].constants
     low, high = feature_bounds(scale)
-    n_features = len(ESTIMATORS[circuit.name].feature_names)
+    n_features = len(ESTIMATORS[name].feature_names)
     return Physics(
         nmos=nets["nmos"],
         pmos=nets["pmos"],
@@ -331,7 +342,7 @@ def physics_for(circuit, technology, scale, root: Path | None = None) -> Physics
         log_high=jnp.asarray(np.log(high), jnp.float32),
         low=jnp.zeros(n_features, jnp.float32),
         high=jnp.ones(n_features, jnp.float32),
-        circuit=circuit.name,
+        circuit=name,
         names=tuple(scale.names),
     )
 
