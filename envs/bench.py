@@ -20,7 +20,7 @@ store, so nothing is served from earlier runs. Prints a table, writes JSON::
 
 from __future__ import annotations
 
-import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -31,8 +31,9 @@ from pathlib import Path
 import numpy as np
 
 from envs.vector_env import SpiceVectorEnv
+from sim.backend import BackendConfig, make_backend
 from sim.bench import _bench_jobs, _machine, _pool_rate
-from sim.pool import SimulationPool
+from sim.errors import OneLineArgumentParser, positive_int
 from sim.sampling import random_designs
 from sim.simulator import Simulator
 from sim.store import SimulationStore
@@ -61,7 +62,7 @@ def sim_full_rate(circuit: str, tech: str, n: int, pool, seed: int) -> float:
     """``python -m sim bench --full``'s designs/s (every testbench, stored)."""
     with tempfile.TemporaryDirectory(prefix="jaxsizer-envbench-") as tmp:
         store = SimulationStore(Path(tmp) / "s.sqlite")
-        simulator = Simulator(circuit, tech, pool=pool, store=store)
+        simulator = Simulator(circuit, tech, store=store, backend=pool)
         simulator.simulate(random_designs(simulator.circuit, 4, seed + 1))
         designs = random_designs(simulator.circuit, n, seed)
         start = time.perf_counter()
@@ -134,7 +135,7 @@ def compare(args, figures: str) -> dict:
     steps = args.steps if figures == "specs" else max(1, args.steps // 4)
     n = args.num_envs * steps
     sims, envs, failures = [], [], 0
-    with SimulationPool(args.workers) as pool:
+    with contextlib.closing(make_backend(BackendConfig(workers=args.workers))) as pool:
         timer = EnvTimer(args, figures, pool)
         try:
             for repeat in range(args.repeats):
@@ -196,18 +197,36 @@ def _print(results: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m envs.bench", description=__doc__)
-    parser.add_argument("--circuit", default="op2")
-    parser.add_argument("--tech", default="sky130")  # as python -m sim bench
-    parser.add_argument("--num-envs", type=int, default=16)
-    parser.add_argument("--steps", type=int, default=10, help="batched steps timed")
-    parser.add_argument("--workers", type=int, choices=(1, 2), default=2)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser = OneLineArgumentParser(prog="python -m envs.bench", description=__doc__)
     parser.add_argument(
-        "--figures", nargs="+", choices=("specs", "all"), default=["specs"]
+        "--circuit", default="op2", help="circuit name or YAML path (default op2)"
     )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", default=None, metavar="OUT", help="write results")
+    parser.add_argument(  # as python -m sim bench
+        "--tech", default="sky130", help="technology name or YAML path"
+    )
+    parser.add_argument(
+        "--num-envs", type=positive_int, default=16, help="envs stepped per batch"
+    )
+    parser.add_argument(
+        "--steps", type=positive_int, default=10, help="batched steps timed"
+    )
+    parser.add_argument(
+        "--workers", type=int, choices=(1, 2), default=2, help="ngspice workers"
+    )
+    parser.add_argument(
+        "--repeats", type=positive_int, default=3, help="alternating timings"
+    )
+    parser.add_argument(
+        "--figures",
+        nargs="+",
+        choices=("specs", "all"),
+        default=["specs"],
+        help="figure sets timed: the specs' analyses, or every figure",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the actions")
+    parser.add_argument(
+        "--json", default=None, metavar="PATH", help="write the results (JSON) here"
+    )
     args = parser.parse_args(argv)
     results: dict = {
         "circuit": args.circuit,

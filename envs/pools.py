@@ -17,11 +17,11 @@ import contextlib
 import multiprocessing as mp
 import os
 
+from sim.backend import BackendConfig, SimulationBackend, make_backend
 from sim.errors import UserInputError
-from sim.pool import SimulationPool
 
 SHARED = "shared"
-_pools: dict[tuple[int, int | None, float], SimulationPool] = {}
+_pools: dict[tuple[int, int | None, float], SimulationBackend] = {}
 
 
 @contextlib.contextmanager
@@ -49,7 +49,12 @@ def in_daemon() -> bool:
     return bool(mp.current_process().daemon)
 
 
-def shared_pool(n_workers: int | None, timeout: float) -> SimulationPool:
+def _local_pool(n_workers: int | None, timeout: float) -> SimulationBackend:
+    """A local pool (``sim.backend``, the one place pools are made)."""
+    return make_backend(BackendConfig(workers=n_workers, timeout=timeout))
+
+
+def shared_pool(n_workers: int | None, timeout: float) -> SimulationBackend:
     """The process's pool with ``n_workers`` workers (created on first use;
     a forked child gets its own, never its parent's)."""
     key = (os.getpid(), n_workers, timeout)
@@ -57,7 +62,7 @@ def shared_pool(n_workers: int | None, timeout: float) -> SimulationPool:
         if not _pools:
             atexit.register(close_shared_pools)
         with _children_allowed():
-            _pools[key] = SimulationPool(n_workers, timeout)
+            _pools[key] = _local_pool(n_workers, timeout)
     return _pools[key]
 
 
@@ -68,14 +73,19 @@ def close_shared_pools() -> None:
 
 
 def resolve_pool(
-    pool: SimulationPool | str | None, n_workers: int | None, timeout: float
-) -> tuple[SimulationPool | None, bool]:
-    """A pool object from the ``pool`` keyword, and whether the env owns it.
+    pool: SimulationBackend | str | None, n_workers: int | None, timeout: float
+) -> tuple[SimulationBackend | None, bool]:
+    """A backend object from the ``pool`` keyword, and whether the env owns it.
 
+    A backend (``sim.backend``: a local pool, Ray, ...) is shared as given.
     None: the simulator starts its own pool on first use, except in a daemonic
     process, where one is started here and owned by the env.
     """
-    if isinstance(pool, SimulationPool):
+    if pool is not None and not isinstance(pool, str):
+        if not callable(getattr(pool, "map", None)):
+            raise UserInputError(
+                f"pool must be a simulation backend, None or 'shared', got {pool!r}"
+            )
         return pool, False
     if pool == SHARED:
         return shared_pool(n_workers, timeout), False
@@ -83,7 +93,7 @@ def resolve_pool(
         if not in_daemon():
             return None, False
         with _children_allowed():
-            return SimulationPool(n_workers, timeout), True
+            return _local_pool(n_workers, timeout), True
     raise UserInputError(
-        f"pool must be a SimulationPool, None or 'shared', got {pool!r}"
+        f"pool must be a simulation backend, None or 'shared', got {pool!r}"
     )

@@ -1,6 +1,6 @@
 """Simulations spread over Ray actors (``--sim-backend ray``).
 
-Each actor owns a one-worker ``SimulationPool``: the same ``python -m
+Each actor owns a one-worker local pool (``make_backend``): the same ``python -m
 sim.worker`` ngspice process, per-simulation timeout and crash recovery as the
 local pool, so results are the same. The driver keeps up to ``DEPTH`` jobs
 queued per actor; when an actor dies (its node lost, the process killed) its
@@ -31,9 +31,9 @@ class SimulationActor:
     """A Ray actor holding one persistent ngspice worker (a 1-worker pool)."""
 
     def __init__(self, timeout: float) -> None:
-        from sim.pool import SimulationPool
+        from sim.backend import BackendConfig, make_backend
 
-        self._pool = SimulationPool(1, timeout)
+        self._pool = make_backend(BackendConfig(workers=1, timeout=timeout))
 
     def run(self, job: SimulationJob) -> RawResult:
         """One job's result; timeouts and ngspice crashes come back as statuses."""

@@ -37,9 +37,9 @@ import uvicorn
 from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from sim.backend import BackendConfig, SimulationBackend, make_backend
 from sim.circuit import Circuit, load_circuit
 from sim.errors import OneLineArgumentParser, UserInputError, positive_int
-from sim.pool import SimulationPool
 from sim.simulator import Simulator
 from sim.store import SimulationStore
 from sim.technology import Technology, load_technology
@@ -120,7 +120,7 @@ class SimulationService:
             self._served[(circuit.name, technology.name)] = (circuit, technology)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="jaxsizer-sim")
         self._simulators: OrderedDict[tuple, Simulator] = OrderedDict()
-        self._pool: SimulationPool | None = None
+        self._pool: SimulationBackend | None = None
         self._store: SimulationStore | None = None
         self._answers: OrderedDict[str, tuple[str, Future]] = OrderedDict()
         self._lock = threading.Lock()
@@ -228,7 +228,9 @@ class SimulationService:
             self._simulators.move_to_end(key)
             return simulator
         if self._pool is None:
-            self._pool = SimulationPool(self.config.workers, self.config.timeout)
+            self._pool = make_backend(
+                BackendConfig(workers=self.config.workers, timeout=self.config.timeout)
+            )
             self._store = SimulationStore(self.config.store)
         circuit_name, tech_name, corner, temperature, measures = key
         circuit, technology = self._served[(circuit_name, tech_name)]
@@ -385,22 +387,42 @@ def main(argv: list[str] | None = None) -> None:
     parser = OneLineArgumentParser(
         prog="python -m sim.server", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--token-file", type=Path, required=True)
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default loopback)"
+    )
+    parser.add_argument("--port", type=int, default=8000, help="TCP port")
+    parser.add_argument(
+        "--token-file",
+        type=Path,
+        required=True,
+        metavar="PATH",
+        help="file holding the bearer token clients must send",
+    )
     parser.add_argument(
         "--circuits",
         type=_pairs,
         default=(("op2", "generic"),),
         help="served circuit:technology pairs, comma separated (default op2:generic)",
     )
-    parser.add_argument("--workers", type=positive_int, default=None)
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="ngspice workers (default: cores)",
+    )
     parser.add_argument("--timeout", type=float, default=60.0, help="s per simulation")
     parser.add_argument(
         "--request-timeout", type=float, default=300.0, help="s per request"
     )
-    parser.add_argument("--max-batch", type=positive_int, default=256)
-    parser.add_argument("--max-request-bytes", type=positive_int, default=1_000_000)
+    parser.add_argument(
+        "--max-batch", type=positive_int, default=256, help="designs per request"
+    )
+    parser.add_argument(
+        "--max-request-bytes",
+        type=positive_int,
+        default=1_000_000,
+        help="request body size limit (bytes)",
+    )
     parser.add_argument("--store", type=Path, default=None, help="SQLite store")
     args = parser.parse_args(argv)
     try:
@@ -416,7 +438,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         app = create_app(config)
     except UserInputError as error:
-        parser.exit(2, f"error: {error}\n")
+        parser.exit(2, f"error: {' '.join(str(error).split())}\n")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 
