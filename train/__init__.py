@@ -1,1 +1,14 @@
-"""PPO and the surrogate-in-the-loop trainer: not built yet."""
+"""The trainer and the sizer: PPO on the pure-JAX surrogate env, verified in ngspice.
+
+- ``train.loop``: the box trainer behind ``python -m train`` (Sobol designs,
+  then rounds of surrogate refit, frontier search and PPO on the surrogate
+  env, stopping on held-out success over the circuit's declared box);
+- ``train.ppo`` (with ``networks``, ``gae``): PPO in optax, one jitted update
+  segment over vmapped ``envs.surrogate_env.SurrogateEnv``s;
+- ``train.sizer``: sizing a target with what a run learned, every answer
+  simulated; ``train.sizing`` opens a run for it, ``python -m train.size``
+  sizes one target and ``python -m train.eval`` measures success on many;
+- ``train.spice_baseline``: the same PPO directly on ngspice
+  (``python -m train --spice-ppo``), the baseline at equal SPICE budget;
+- ``train.run_dir``: a run's directory (config, logs, checkpoints).
+"""
