@@ -12,7 +12,6 @@ client. Prints designs/s and the ratio to the local pool; writes JSON.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -29,7 +28,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.backend import BackendConfig, make_backend  # noqa: E402
+from sim.backend import BACKENDS, BackendConfig, make_backend  # noqa: E402
+from sim.errors import OneLineArgumentParser, positive_int  # noqa: E402
 from sim.sampling import random_designs  # noqa: E402
 from sim.simulator import Simulator  # noqa: E402
 from sim.store import SimulationStore  # noqa: E402
@@ -121,24 +121,55 @@ def _remote(args, designs, workdir: Path) -> dict:
         server.wait(timeout=60)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--designs", type=int, default=300)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--circuit", default="op2")
-    parser.add_argument("--tech", default="generic")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path, default=Path("backend_speed.json"))
-    parser.add_argument(
-        "--backends", default="local,ray,remote", help="comma-separated subset"
+def _backends(text: str) -> list[str]:
+    """argparse type: a comma-separated subset of ``sim.backend.BACKENDS``."""
+    names = text.split(",")
+    if not names or any(name not in BACKENDS for name in names):
+        raise ValueError(text)
+    return names
+
+
+_backends.__name__ = f"subset of {','.join(BACKENDS)}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = OneLineArgumentParser(
+        prog="python benchmarks/backend_speed.py",
+        description=__doc__.splitlines()[0],
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--designs", type=positive_int, default=300, help="random designs timed"
+    )
+    parser.add_argument(
+        "--workers", type=positive_int, default=2, help="ngspice processes per backend"
+    )
+    parser.add_argument(
+        "--circuit", default="op2", help="circuit name or YAML path (default op2)"
+    )
+    parser.add_argument(
+        "--tech", default="generic", help="technology name or YAML path"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the designs")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=Path("backend_speed.json"),
+        metavar="PATH",
+        help="write the report (JSON) here (default backend_speed.json)",
+    )
+    parser.add_argument(
+        "--backends",
+        type=_backends,
+        default="local,ray,remote",
+        help="comma-separated subset of local,ray,remote",
+    )
+    args = parser.parse_args(argv)
     probe = Simulator(args.circuit, args.tech, store=SimulationStore(":memory:"))
     designs = random_designs(probe.circuit, args.designs + 1, seed=args.seed)
     runs = {"local": _local, "ray": _ray, "remote": _remote}
     rows: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="jaxsizer-bench-") as tmp:
-        for name in args.backends.split(","):
+        for name in args.backends:
             rows[name] = runs[name](args, designs, Path(tmp))
     base = rows.get("local", {}).get("designs_per_s")
     print(f"{args.circuit}/{args.tech}, {args.designs} designs, {args.workers} workers")

@@ -15,14 +15,15 @@ requests each kind of flag (the first recorded per request) accounts for.
 
 from __future__ import annotations
 
-import argparse
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from envs.vector_env import SpiceVectorEnv
+from sim.errors import OneLineArgumentParser, UserInputError, positive_int
 
 
 def gm_over_id_errors(
@@ -117,16 +118,26 @@ def summary(result: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineArgumentParser(
         prog="python -m envs.consistency", description=__doc__
     )
-    parser.add_argument("--circuit", default="op2")
-    parser.add_argument("--tech", default="sky130")
-    parser.add_argument("--n", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", default=None, metavar="OUT")
+    parser.add_argument(
+        "--circuit", default="op2", help="circuit with a v0 space (name or YAML path)"
+    )
+    parser.add_argument("--tech", default="sky130", help="technology name or YAML path")
+    parser.add_argument(
+        "--n", type=positive_int, default=100, help="random v0 sizing requests"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the requests")
+    parser.add_argument(
+        "--json", default=None, metavar="PATH", help="write the statistics (JSON) here"
+    )
     args = parser.parse_args(argv)
-    stats = summary(gm_over_id_errors(args.circuit, args.tech, args.n, args.seed))
+    try:
+        stats = summary(gm_over_id_errors(args.circuit, args.tech, args.n, args.seed))
+    except UserInputError as error:
+        sys.stderr.write(f"error: {' '.join(str(error).split())}\n")
+        return 2
     print(f"v0 gm/Id consistency: {args.circuit} on {args.tech}, {args.n} requests")
     header = f"{'all: median':>12} {'p90':>8} {'unflagged: median':>18} {'p90':>8}"
     print(f"  {'group':<6} {header}")

@@ -28,7 +28,7 @@ import numpy as np
 from envs.registration import env_ids
 from envs.targets import draw_targets
 from sim.circuit import load_circuit
-from sim.errors import UserInputError
+from sim.errors import OneLineArgumentParser, UserInputError
 from sim.problem import SizingProblem, problem_for
 from sim.target_text import targets_json
 from sim.technology import load_technology
@@ -69,11 +69,13 @@ def targets_document(
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m envs.specs", description=__doc__)
+    parser = OneLineArgumentParser(prog="python -m envs.specs", description=__doc__)
     parser.add_argument("--env", default=None, help="e.g. jaxsizer/op2-generic-v1")
     parser.add_argument("--n", type=int, default=1000, help="number of targets")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", required=True, help="JSON file to write")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the draw")
+    parser.add_argument(
+        "--out", required=True, metavar="PATH", help="target JSON file to write"
+    )
     parser.add_argument(
         "--held-out", type=float, default=0.2, help="fraction held out (0..1)"
     )

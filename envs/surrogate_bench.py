@@ -74,10 +74,20 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--env", default="jaxsizer/op2-sky130-v1")
-    parser.add_argument("--batch", type=positive_int, default=4096)
-    parser.add_argument("--steps", type=positive_int, default=100)
-    parser.add_argument("--spice-steps", type=positive_int, default=200)
+    parser.add_argument(
+        "--env",
+        default="jaxsizer/op2-sky130-v1",
+        help="env id of a circuit with a fitted surrogate",
+    )
+    parser.add_argument(
+        "--batch", type=positive_int, default=4096, help="surrogate envs vmapped"
+    )
+    parser.add_argument(
+        "--steps", type=positive_int, default=100, help="surrogate steps timed"
+    )
+    parser.add_argument(
+        "--spice-steps", type=positive_int, default=200, help="SPICE env steps timed"
+    )
     parser.add_argument(
         "--model",
         choices=("distilled", "ensemble"),
@@ -90,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="with --model ensemble: members used (default: all)",
     )
-    parser.add_argument("--json", default=None, metavar="OUT")
+    parser.add_argument(
+        "--json", default=None, metavar="PATH", help="write the results (JSON) here"
+    )
     args = parser.parse_args(argv)
     try:
         from envs.surrogate_env import EnvParams, SurrogateEnv, surrogate_params

@@ -86,7 +86,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--corner", default=None, help="process corner (tt ss ff sf fs)"
     )
-    parser.add_argument("--temperature", type=_finite, default=27.0, help="degrees C")
+    parser.add_argument(
+        "--temperature", type=_finite, default=27.0, help="temperature in °C"
+    )
     parser.add_argument(
         "--workers",
         type=_count,
@@ -125,7 +127,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="simulate N random designs",
     )
-    run.add_argument("--seed", type=_seed, default=0)
+    run.add_argument("--seed", type=_seed, default=0, help="seed of --random designs")
     run.add_argument(
         "--force",
         action="store_true",
@@ -133,9 +135,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--json", action="store_true", help="print JSON instead of tables")
     bench = sub.add_parser("bench", help="throughput: 1 and 2 workers vs ngspice -b")
-    bench.add_argument("--circuit", default="op2")
-    bench.add_argument("--tech", default="sky130")
-    bench.add_argument("--corner", default=None)
+    bench.add_argument(
+        "--circuit", default="op2", help="built-in circuit name or a path"
+    )
+    bench.add_argument(
+        "--tech", default="sky130", help="generic, sky130, or a technology YAML path"
+    )
+    bench.add_argument(
+        "--corner", default=None, help="process corner (default: the technology's)"
+    )
     bench.add_argument("--n", type=int, default=300, help="random designs")
     bench.add_argument(
         "--cold-n",
@@ -143,7 +151,7 @@ def _parser() -> argparse.ArgumentParser:
         default=40,
         help="designs simulated with a fresh ngspice -b each",
     )
-    bench.add_argument("--seed", type=_seed, default=0)
+    bench.add_argument("--seed", type=_seed, default=0, help="seed of the designs")
     bench.add_argument(
         "--testbench",
         default=None,
@@ -160,7 +168,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="instead: seconds per design for the whole figure set",
     )
-    bench.add_argument("--json", default=None, metavar="OUT", help="write results here")
+    bench.add_argument(
+        "--json", default=None, metavar="PATH", help="write the results (JSON) here"
+    )
     specs = sub.add_parser(
         "specs",
         help="search the spec trade-offs; measure (or propose) the target box "
@@ -209,7 +219,7 @@ def _parser() -> argparse.ArgumentParser:
         help="with --propose: easy ends from random designs, not the declared ones",
     )
     specs.add_argument(
-        "--json", default=None, metavar="OUT", help="write the report here"
+        "--json", default=None, metavar="PATH", help="write the report (JSON) here"
     )
     plot = sub.add_parser("plot", help="Bode plot and step response (PNG)")
     _common(plot)
@@ -241,13 +251,15 @@ def _parser() -> argparse.ArgumentParser:
         nargs="+",
         type=float,
         default=[-40.0, 27.0, 125.0],
-        help="degrees C",
+        help="temperatures in °C",
     )
-    corners.add_argument("--json", default=None, metavar="OUT", help="write results")
+    corners.add_argument(
+        "--json", default=None, metavar="PATH", help="write the results (JSON) here"
+    )
     explore = sub.add_parser("explore", help="sample the sizing space, summarise it")
     _common(explore)
     explore.add_argument("--n", type=_count, default=200, help="random designs")
-    explore.add_argument("--seed", type=_seed, default=0)
+    explore.add_argument("--seed", type=_seed, default=0, help="seed of the designs")
     return parser
 
 
@@ -441,7 +453,8 @@ def _corners(args) -> int:
 def _explore(args) -> int:
     from sim.explore import explore
 
-    explore(args)
+    with _simulator(args) as simulator:
+        explore(simulator, args.n, args.seed)
     return 0
 
 

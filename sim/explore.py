@@ -20,20 +20,18 @@ def meets(performance: dict[str, float], spec, target: float) -> bool:
     return value >= target if spec.bound == "lower" else value <= target
 
 
-def explore(args) -> None:
-    """Simulate ``args.n`` random designs and print distribution and spec tables."""
-    from sim.cli import _simulator
-
+def explore(simulator, n: int, seed: int) -> None:
+    """Simulate ``n`` random designs (``seed``) with ``simulator`` (a
+    ``sim.simulator.Simulator``) and print distribution and spec tables."""
     console = Console()
-    with _simulator(args) as simulator:
-        circuit = simulator.circuit
-        designs = random_designs(circuit, args.n, args.seed)
-        console.print(
-            f"[bold]{circuit.name}[/] on {simulator.technology.name} "
-            f"({simulator.corner}, {simulator.temperature:g} °C): "
-            f"{len(designs)} random designs, {simulator.backend.n_workers} workers"
-        )
-        results = simulator.simulate(designs, progress=True)
+    circuit = simulator.circuit
+    designs = random_designs(circuit, n, seed)
+    console.print(
+        f"[bold]{circuit.name}[/] on {simulator.technology.name} "
+        f"({simulator.corner}, {simulator.temperature:g} °C): "
+        f"{len(designs)} random designs, {simulator.backend.n_workers} workers"
+    )
+    results = simulator.simulate(designs, progress=True)
     ok = [r for r in results if r.ok]
     statuses: dict[str, int] = {}
     for r in results:

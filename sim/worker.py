@@ -10,7 +10,6 @@ stderr goes to a temporary file that the parent reads when the worker fails.
 
 from __future__ import annotations
 
-import argparse
 import os
 import socket
 import subprocess
@@ -149,7 +148,11 @@ def start_worker() -> WorkerProcess:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry of ``python -m sim.worker FD`` (started by ``start_worker``)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from sim.errors import OneLineArgumentParser
+
+    parser = OneLineArgumentParser(
+        prog="python -m sim.worker", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("fd", type=int, help="socket file descriptor to serve")
     args = parser.parse_args(argv)
     serve(Connection(args.fd))

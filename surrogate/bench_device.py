@@ -88,7 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=200, help="closed-loop requests")
     parser.add_argument("--fit", action="store_true", help="re-fit before measuring")
     parser.add_argument(
-        "--json", type=Path, default=Path("bench_device.json"), help="output JSON"
+        "--json",
+        type=Path,
+        default=Path("bench_device.json"),
+        metavar="PATH",
+        help="write the results (JSON) here (default bench_device.json)",
     )
     args = parser.parse_args(argv)
     from sim.backend import BackendConfig, make_backend

@@ -59,10 +59,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=3000,
         help="Sobol designs to simulate (stored ones are reused)",
     )
-    circuit.add_argument("--seed", type=int, default=0)
-    circuit.add_argument("--workers", type=_positive_int, default=None)
-    circuit.add_argument("--hidden", type=_positive_int, default=512)
-    circuit.add_argument("--members", type=_positive_int, default=5)
+    circuit.add_argument(
+        "--seed", type=int, default=0, help="seed of designs, split and training"
+    )
+    circuit.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="ngspice workers (default: cores)",
+    )
+    circuit.add_argument(
+        "--hidden", type=_positive_int, default=512, help="hidden units per layer"
+    )
+    circuit.add_argument(
+        "--members", type=_positive_int, default=5, help="networks in the ensemble"
+    )
     circuit.add_argument(
         "--max-epochs", type=_positive_int, default=1000, help="ensemble epochs"
     )
@@ -81,7 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=200_000,
         help="random designs the ensemble labels for the distillation",
     )
-    circuit.add_argument("--distill-epochs", type=_positive_int, default=100)
+    circuit.add_argument(
+        "--distill-epochs",
+        type=_positive_int,
+        default=100,
+        help="epochs of the distilled network",
+    )
     circuit.add_argument(
         "--no-physics",
         action="store_true",

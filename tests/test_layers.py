@@ -85,3 +85,25 @@ def test_only_make_backend_builds_the_local_pool():
         if (lines := _pool_constructions(path))
     }
     assert list(built) == [str(Path("sim/backend.py"))], built
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+def test_the_command_line_of_sim_is_imported_by_its_entry_only():
+    """``sim.cli`` uses the other modules; none uses it (no import circle)."""
+    importers = [
+        str(path.relative_to(REPO))
+        for folder in (*LAYERS, "benchmarks")
+        for path in sorted((REPO / folder).rglob("*.py"))
+        if "sim.cli" in _imported_modules(path)
+    ]
+    assert importers == [str(Path("sim/__main__.py"))], importers

@@ -24,6 +24,48 @@ from train.ppo import PPOConfig
 
 SKIPPED = ("ppo", "problem", "backend", "workers")
 
+# One line per flag, with its unit (the fields of train.loop.TrainConfig and,
+# as --ppo-*, train.ppo.PPOConfig; a test checks that none is missing).
+HELP = {
+    "run": "run directory (config, logs, checkpoints, verified designs)",
+    "seed": "seed of designs, targets and networks (integer)",
+    "targets": "a target JSON file standing in for the declared box",
+    "sim_budget": "SPICE simulations the whole run may spend (count)",
+    "initial_samples": "Sobol designs simulated before the first round (count)",
+    "round_targets": "box targets drawn per round (count)",
+    "round_sims": "frontier SPICE simulations per round at most (count)",
+    "held_out": "held-out box targets, fixed for the run (count)",
+    "held_out_seed": "seed of the held-out targets (integer)",
+    "eval_every": "rounds between held-out evaluations (count)",
+    "goal": "held-out success that ends training (fraction in (0, 1])",
+    "held_out_patience": "held-out evaluations without improvement before "
+    "stopping (count)",
+    "max_rounds": "rounds at most (count)",
+    "policy_updates": "PPO update segments per round (count; 0: no policy)",
+    "episode_steps": "steps per surrogate-env episode (count)",
+    "walk_steps": "policy steps per proposal walk on the surrogate (count)",
+    "table_size": "curriculum targets given to the policy (count)",
+    "surrogate_hidden": "hidden units per layer of the circuit surrogate (count)",
+    "surrogate_members": "networks in the surrogate ensemble (count)",
+    "surrogate_max_epochs": "surrogate fit epochs at most per round (count)",
+    "ppo_n_envs": "surrogate envs stepped in parallel (count; --spice-ppo: at "
+    "most 16 ngspice envs)",
+    "ppo_n_steps": "rollout steps per env per update (count)",
+    "ppo_epochs": "passes over each rollout (count)",
+    "ppo_minibatches": "minibatches per pass (count)",
+    "ppo_gamma": "discount per step (0-1)",
+    "ppo_lam": "GAE lambda (0-1)",
+    "ppo_success_bonus": "reward added when a step meets every spec (reward units)",
+    "ppo_clip": "PPO ratio clip (fraction)",
+    "ppo_entropy_coef": "entropy bonus weight (dimensionless)",
+    "ppo_value_coef": "value loss weight (dimensionless)",
+    "ppo_learning_rate": "initial Adam learning rate (per update)",
+    "ppo_final_learning_rate": "learning rate at the end of the schedule",
+    "ppo_max_grad_norm": "gradient clip (global L2 norm)",
+    "ppo_hidden": "hidden units per layer of policy and value networks (count)",
+    "ppo_total_updates": "length of the learning-rate schedule (updates)",
+}
+
 
 def _add_fields(parser: argparse.ArgumentParser, cls, prefix: str = "") -> None:
     for f in dataclasses.fields(cls):
@@ -31,6 +73,8 @@ def _add_fields(parser: argparse.ArgumentParser, cls, prefix: str = "") -> None:
             continue
         flag = "--" + prefix + f.name.replace("_", "-")
         default = f.default if f.default is not dataclasses.MISSING else None
+        key = (prefix + f.name).replace("-", "_")
+        text = f.metadata.get("help") or HELP.get(key, "")
         if isinstance(default, bool):
             kind = None
         elif isinstance(default, int):
@@ -41,16 +85,17 @@ def _add_fields(parser: argparse.ArgumentParser, cls, prefix: str = "") -> None:
             kind = str
         if kind is None:
             parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, default=None
+                flag, action=argparse.BooleanOptionalAction, default=None, help=text
             )
         else:
             parser.add_argument(
-                flag, type=kind, default=None, help=f"(default {default})"
+                flag, type=kind, default=None, help=f"{text} (default {default})"
             )
 
 
-def parse(argv: list[str] | None = None) -> tuple[TrainConfig, bool, bool]:
-    """The run's config, whether to resume, and whether to run ``--spice-ppo``."""
+def build_parser() -> OneLineArgumentParser:
+    """``python -m train``'s flags: the problem options, then one per field of
+    ``TrainConfig`` and (``--ppo-*``) ``PPOConfig``."""
     parser = OneLineArgumentParser(
         prog="python -m train",
         description=__doc__,
@@ -63,7 +108,12 @@ def parse(argv: list[str] | None = None) -> tuple[TrainConfig, bool, bool]:
     )
     _add_fields(parser, TrainConfig)
     _add_fields(parser, PPOConfig, "ppo-")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def parse(argv: list[str] | None = None) -> tuple[TrainConfig, bool, bool]:
+    """The run's config, whether to resume, and whether to run ``--spice-ppo``."""
+    args = build_parser().parse_args(argv)
     given = {
         k: v
         for k, v in vars(args).items()
