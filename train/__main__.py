@@ -181,9 +181,10 @@ def main(argv: list[str] | None = None) -> int:
         held = summary.get("held_out_success")
         print(
             f"done: held-out success {held if held is None else f'{held:.1%}'} on "
-            f"{len(loop.held_out)} targets drawn from the declared box (1 SPICE sim "
-            f"each), {summary['spice_sims']} SPICE simulations in total; run in "
-            f"{config.run} (held_out.json, held_out.png)"
+            f"{len(loop.held_out)} targets drawn from the declared box (at most 1 "
+            f"new SPICE sim each), {summary['spice_sims']} SPICE simulations in "
+            f"total; stopped: {summary['stopped_by']}; run in {config.run} "
+            "(held_out.json, held_out.png)"
         )
         return 0
     except (UserInputError, FileExistsError) as error:

@@ -445,7 +445,26 @@ class BoxLoop:
         self.write_curve()
         self.checkpoint()
         self.dir.close()
-        return {**last, "spice_sims": self.sims_used, "curve": self.curve}
+        return {
+            **last,
+            "spice_sims": self.sims_used,
+            "curve": self.curve,
+            "stopped_by": self.stop_reason(),
+        }
+
+    def stop_reason(self) -> str:
+        """Why training ended, in words."""
+        config = self.config
+        if self.curve and self.curve[-1]["held_out_success"] >= config.goal:
+            return f"held-out success reached the goal {config.goal:.0%}"
+        if self.stale >= config.held_out_patience:
+            return (
+                f"held-out success did not improve for {self.stale} checks "
+                f"(goal {config.goal:.0%} not reached)"
+            )
+        if self.room == 0:
+            return f"the SPICE budget of {config.sim_budget} was spent"
+        return f"--max-rounds {config.max_rounds} reached"
 
     # -- files ---------------------------------------------------------------------
     def checkpoint(self) -> None:
