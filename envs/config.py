@@ -10,6 +10,7 @@ definition every layer reads), the action map and the simulator. Both
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,9 +20,9 @@ import numpy as np
 from envs.actions import GeometricActions, GridActions
 from envs.constraints import apply_constraints
 from envs.pools import resolve_pool
+from sim.backend import SimulationBackend
 from sim.circuit import load_circuit
 from sim.errors import UserInputError
-from sim.pool import SimulationPool
 from sim.problem import SizingProblem, problem_for, spec_circuit
 from sim.simulator import Simulator
 from sim.store import SimulationStore
@@ -31,6 +32,9 @@ from sim.technology import load_technology
 VARIANTS = ("v0", "v1", "autockt")
 FIGURE_SETS = ("all", "specs")
 DEFAULT_MAX_STEPS = 200  # GAC²E's default episode length
+NO_STEP_LIMIT = 2**31 - 1  # max_steps=None: the env never truncates itself
+FLOAT_FIELDS = ("temperature", "timeout")
+INT_FIELDS = ("max_steps", "n_workers")
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,10 @@ class EnvConfig:
     uniformly from the circuit's declared box per episode (default: when no
     target is given);
     noisy_target: multiply the fixed target by ``1 + 1 % N(0, 1)`` per episode;
-    design_constraints: see ``envs.constraints``; max_steps: truncation;
+    design_constraints: see ``envs.constraints``; max_steps: truncation
+    after this many steps (None: never by the env itself; the gymnasium ids
+    pass None and leave truncation to the ``TimeLimit`` wrapper of their
+    spec's ``max_episode_steps``, 200);
     corner: process corner (technology default if None); data_log_path: JSON
     lines, one per reset and step; params_log_path: JSON lines of designs whose
     simulation failed (for replay with ``python -m sim run --params``);
@@ -79,7 +86,26 @@ def make_config(**kwargs: Any) -> EnvConfig:
             f"unknown keyword argument(s) {unknown}; the environments take "
             f"{', '.join(known)}, pool, store"
         )
-    return EnvConfig(**kwargs)
+    return EnvConfig(**_numbers(kwargs))
+
+
+def _numbers(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Ints where floats are expected become floats, integral floats where
+    ints are expected become ints (``max_steps=200.0``); ``max_steps=None``
+    becomes ``NO_STEP_LIMIT``. Anything else is left for ``_check_config``."""
+    out = dict(kwargs)
+    for name in FLOAT_FIELDS:
+        value = out.get(name)
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            out[name] = float(value)
+    for name in INT_FIELDS:
+        value = out.get(name)
+        floating = isinstance(value, (float, np.floating))
+        if isinstance(value, np.integer) or floating and float(value).is_integer():
+            out[name] = int(value)
+    if "max_steps" in out and out["max_steps"] is None:
+        out["max_steps"] = NO_STEP_LIMIT
+    return out
 
 
 @dataclass
@@ -96,14 +122,18 @@ class EnvSetup:
     design_high: np.ndarray  # [n_params]
     fixed_target: np.ndarray | None  # [m] float32
     random_target: bool
-    own_pool: SimulationPool | None = None  # a pool the env must close
+    own_pool: SimulationBackend | None = None  # a pool the env must close
+    own_store: SimulationStore | None = None  # a store opened from a path
 
     def close(self) -> None:
-        """Close the simulator and any pool started for this env."""
+        """Close the simulator and any pool or store opened for this env."""
         self.simulator.close()
         if self.own_pool is not None:
             self.own_pool.close()
             self.own_pool = None
+        if self.own_store is not None:
+            self.own_store.close()
+            self.own_store = None
 
 
 def _check_config(config: EnvConfig) -> None:
@@ -151,13 +181,15 @@ def _action_map(config: EnvConfig, circuit, tech, constraints: Mapping | None):
 def build_problem(
     config: EnvConfig,
     *,
-    pool: SimulationPool | str | None = None,
-    store: SimulationStore | None = None,
+    pool: SimulationBackend | str | None = None,
+    store: SimulationStore | str | os.PathLike | None = None,
 ) -> EnvSetup:
     """Everything an environment needs; raises ``UserInputError`` on bad input.
 
     ``pool``: a pool to share, ``"shared"`` (``envs.pools``) or None (the
-    simulator starts its own ``n_workers`` on first use).
+    simulator starts its own ``n_workers`` on first use). ``store``: a
+    ``SimulationStore`` to share, or the path of an SQLite store file (opened
+    here, closed with the env), or None (the default store).
     """
     _check_config(config)
     tech = load_technology(config.tech)
@@ -166,7 +198,15 @@ def build_problem(
         circuit = spec_circuit(circuit)
     actions, constrained = _action_map(config, circuit, tech, config.design_constraints)
     circuit = constrained.circuit
-    pool_object, owns_pool = resolve_pool(pool, config.n_workers, config.timeout)
+    own_store = None
+    if isinstance(store, (str, os.PathLike)):
+        store = own_store = SimulationStore(store)
+    try:
+        pool_object, owns_pool = resolve_pool(pool, config.n_workers, config.timeout)
+    except BaseException:
+        if own_store is not None:
+            own_store.close()
+        raise
     try:
         simulator = Simulator(
             circuit,
@@ -198,6 +238,8 @@ def build_problem(
     except BaseException:
         if owns_pool:
             pool_object.close()
+        if own_store is not None:
+            own_store.close()
         raise
     default = np.asarray([p.default for p in circuit.parameters])
     initial = np.clip(default, constrained.design_low, constrained.design_high)
@@ -212,4 +254,5 @@ def build_problem(
         fixed_target=fixed,
         random_target=random_target,
         own_pool=pool_object if owns_pool else None,
+        own_store=own_store,
     )

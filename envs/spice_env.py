@@ -4,8 +4,16 @@ GAC²E's semantics (see ``envs.definition``): an action sizes the whole circuit,
 the observation shows performance, target, distance and operating point, the
 episode terminates when every spec is met and is truncated after
 ``max_steps``. Keyword arguments are those of ``envs.config.EnvConfig``, plus
-``pool`` (a ``SimulationPool``, or ``"shared"``: one pool per process, see
-``envs.pools``) and ``store`` to share a simulation pool or store.
+``pool`` (a simulation backend, e.g. ``sim.backend.make_backend()``'s local
+pool, or ``"shared"``: one pool per process, see ``envs.pools``) and ``store``
+to share a simulation pool or store (``store`` may also be the path of an
+SQLite store file).
+
+Made through ``gymnasium.make``, the env does not truncate itself: the ids
+pass ``max_steps=None`` and their spec's ``max_episode_steps`` (200) wraps it
+in gymnasium's ``TimeLimit`` (change it with ``gymnasium.make(id,
+max_episode_steps=N)``). Built directly, ``SpiceEnv(...)`` truncates after
+``max_steps`` (200) steps, as GAC²E's envs do.
 
 ``info`` holds: ``status`` and ``message`` of the simulation (``"ok"``,
 ``"nonconvergence"``, ``"timeout"``, ...), ``params`` (the design, SI),
@@ -19,6 +27,7 @@ left a device network's characterised region, "" when they did not).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import gymnasium as gym
@@ -26,7 +35,8 @@ import numpy as np
 
 from envs.config import build_problem, check_target, make_config
 from envs.episodes import EpisodeBatch, Outcome
-from sim.pool import SimulationPool
+from envs.spaces import clip_observation, observation_bounds, observation_space
+from sim.backend import SimulationBackend
 from sim.store import SimulationStore
 
 
@@ -63,7 +73,8 @@ def outcome_info(outcome: Outcome, k: int, layout: list[str], definition) -> dic
 class SpiceEnv(gym.Env):
     """A circuit sized by actions, simulated in ngspice (GAC²E semantics).
 
-    Observation: ``Box(-inf, inf, (n_obs,), float32)`` laid out as
+    Observation: a finite ``Box((n_obs,), float32)`` (``envs.spaces``: distances
+    in ``[0, 10]``, every other entry in ``[-1e6, 1e6]``, clipped) laid out as
     ``observation_layout`` (performance figures, targets, distances, device
     operating points). Actions: ``Box(-1, 1, (n,), float32)`` for v0/v1,
     ``MultiDiscrete([3] * n)`` for the AutoCkt variant.
@@ -77,8 +88,8 @@ class SpiceEnv(gym.Env):
         tech: str = "generic",
         variant: str = "v1",
         *,
-        pool: SimulationPool | str | None = None,
-        store: SimulationStore | None = None,
+        pool: SimulationBackend | str | None = None,
+        store: SimulationStore | str | os.PathLike | None = None,
         **kwargs: Any,
     ) -> None:
         self.config = make_config(circuit=circuit, tech=tech, variant=variant, **kwargs)
@@ -87,9 +98,8 @@ class SpiceEnv(gym.Env):
         self.simulator = self.problem.simulator
         self.episodes = EpisodeBatch(self.problem, 1)
         self.action_space = self.problem.actions.space
-        self.observation_space = gym.spaces.Box(
-            -np.inf, np.inf, (self.definition.observation_size,), np.float32
-        )
+        self.observation_space = observation_space(self.definition)
+        self._bounds = observation_bounds(self.definition)
         self.observation_layout = self.definition.observation_layout
 
     @property
@@ -126,6 +136,7 @@ class SpiceEnv(gym.Env):
 
     def _run(self, index, designs, actions) -> Outcome:
         outcome = self.episodes.outcome(index, self.episodes.simulate(designs))
+        outcome.observation[:] = clip_observation(outcome.observation, *self._bounds)
         self.episodes.log(outcome, actions)
         return outcome
 

@@ -27,17 +27,19 @@ mask (nested dicts for ``performance``, ``target``, ``met``, ``params`` and
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from envs.config import build_problem, check_target, make_config
 from envs.episodes import EpisodeBatch, Outcome
+from envs.spaces import clip_observation, observation_bounds, observation_space
+from sim.backend import SimulationBackend
 from sim.errors import UserInputError
-from sim.pool import SimulationPool, default_workers
+from sim.pool import default_workers
 from sim.store import SimulationStore
 
 
@@ -58,7 +60,10 @@ class SpiceVectorEnv(VectorEnv):
     """``num_envs`` episodes of one circuit, simulated batch-wise (see module).
 
     Keyword arguments are those of ``envs.config.EnvConfig`` (``n_workers``
-    defaults to the number of cores here) plus ``pool``/``store``.
+    defaults to the number of cores here) plus ``pool``/``store`` (a store or
+    the path of one). ``max_episode_steps`` (what ``gymnasium.make_vec``
+    passes from the spec) is the truncation when ``max_steps`` is not given.
+    Observations are clipped to the finite ``envs.spaces`` bounds.
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
@@ -71,9 +76,10 @@ class SpiceVectorEnv(VectorEnv):
         *,
         num_envs: int = 1,
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
-        pool: SimulationPool | str | None = None,
-        store: SimulationStore | None = None,
+        pool: SimulationBackend | str | None = None,
+        store: SimulationStore | str | os.PathLike | None = None,
         n_workers: int | None = None,
+        max_episode_steps: int | None = None,
         **kwargs: Any,
     ) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
@@ -87,6 +93,8 @@ class SpiceVectorEnv(VectorEnv):
             ) from None
         self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
         workers = n_workers if n_workers is not None else default_workers()
+        if max_episode_steps is not None and kwargs.get("max_steps") is None:
+            kwargs["max_steps"] = max_episode_steps
         self.config = make_config(
             circuit=circuit, tech=tech, variant=variant, n_workers=workers, **kwargs
         )
@@ -97,9 +105,8 @@ class SpiceVectorEnv(VectorEnv):
         self.episodes = EpisodeBatch(self.problem, num_envs)
         self.single_action_space = self.problem.actions.space
         self.action_space = batch_space(self.single_action_space, num_envs)
-        self.single_observation_space = gym.spaces.Box(
-            -np.inf, np.inf, (self.definition.observation_size,), np.float32
-        )
+        self.single_observation_space = observation_space(self.definition)
+        self._bounds = observation_bounds(self.definition)
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.observation_layout = self.definition.observation_layout
         self._needs_reset = np.zeros(num_envs, bool)
@@ -157,7 +164,7 @@ class SpiceVectorEnv(VectorEnv):
                 for i in index
             ]
         )
-        outcome = self.episodes.outcome(index, self.episodes.simulate(designs))
+        outcome = self._outcome(index, designs)
         self.episodes.log(outcome, None)
         self._needs_reset[index] = False
         return outcome
@@ -176,7 +183,7 @@ class SpiceVectorEnv(VectorEnv):
                 int(i), int(self.np_random.integers(2**31))
             )
         index = np.arange(self.num_envs)
-        outcome = self.episodes.outcome(index, self.episodes.simulate(designs))
+        outcome = self._outcome(index, designs)
         outcome.reward[restart] = 0.0
         outcome.terminated[restart] = False
         outcome.truncated[restart] = False
@@ -208,6 +215,12 @@ class SpiceVectorEnv(VectorEnv):
             outcome.truncated.copy(),
             infos,
         )
+
+    def _outcome(self, index: np.ndarray, designs: np.ndarray) -> Outcome:
+        """Simulate ``designs`` of envs ``index``; observations clipped."""
+        outcome = self.episodes.outcome(index, self.episodes.simulate(designs))
+        outcome.observation[:] = clip_observation(outcome.observation, *self._bounds)
+        return outcome
 
     # -- infos -----------------------------------------------------------------
     def _infos(self, outcome: Outcome) -> dict[str, Any]:

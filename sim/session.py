@@ -29,8 +29,11 @@ from sim.simulator import Simulator
 from sim.store import SimulationStore
 from sim.technology import load_technology
 
+# The geometric env ids (the space the trainer works in): the current
+# ``jaxsizer/<circuit>-<tech>-geometric-v0`` and GAC²E's ``...-v1`` alias.
 ENV_ID = re.compile(
-    r"^(?:envs:)?jaxsizer/(?P<circuit>[A-Za-z0-9_]+)-(?P<tech>[A-Za-z0-9_]+)-v1$"
+    r"^(?:envs:)?jaxsizer/(?P<circuit>[A-Za-z0-9_]+)-(?P<tech>[A-Za-z0-9_]+)"
+    r"-(?:geometric-v0|v1)$"
 )
 
 
@@ -75,11 +78,13 @@ class Session:
 
 
 def parse_env_id(env_id: str) -> tuple[str, str]:
-    """``jaxsizer/op2-sky130-v1`` -> (``op2``, ``sky130``)."""
+    """``jaxsizer/op2-sky130-geometric-v0`` (or ``jaxsizer/op2-sky130-v1``)
+    -> (``op2``, ``sky130``)."""
     match = ENV_ID.match(env_id)
     if match is None:
         raise UserInputError(
-            f"bad env id {env_id!r}: expected jaxsizer/<circuit>-<tech>-v1, "
+            f"bad env id {env_id!r}: expected jaxsizer/<circuit>-<tech>-geometric-v0 "
+            "(or its alias jaxsizer/<circuit>-<tech>-v1), "
             "or give --circuit and --tech (names or YAML paths)"
         )
     return match["circuit"], match["tech"]
