@@ -115,11 +115,12 @@ class SurrogateEnv:
     def sample_target(self, key: jax.Array, params: EnvParams | None = None):
         """One target ``[m]``: uniform over the box, or a row of
         ``params.targets`` for a share ``1 - params.box_share`` of draws."""
-        box_key, pick_key, share_key = jax.random.split(key, 3)
-        from_box = draw_target(box_key, self.definition, jnp)
+        # the box draw uses ``key`` itself, as the SPICE envs do (same targets)
+        from_box = draw_target(key, self.definition, jnp)
         if params is None or params.targets is None:
             return from_box
         table = params.targets
+        pick_key, share_key = jax.random.split(jax.random.fold_in(key, 1))
         row = jax.random.randint(pick_key, (), 0, table.shape[0])
         use_box = jax.random.uniform(share_key) < params.box_share
         return jnp.where(use_box, from_box, table[row])

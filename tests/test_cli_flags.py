@@ -32,7 +32,7 @@ COMMANDS = [
     ("-m", "envs.surrogate_bench"),
     ("-m", "train"),
     ("-m", "train.eval"),
-    pytest.param(("-m", "train.size"), marks=pytest.mark.xfail(reason=OWNED_ELSEWHERE)),
+    ("-m", "train.size"),
     ("benchmarks/backend_speed.py",),
     pytest.param(
         ("benchmarks/box_targets.py",),

@@ -26,14 +26,20 @@ from sim.target_text import load_targets, targets_json
 
 def _parser() -> OneLineArgumentParser:
     parser = OneLineArgumentParser(prog="python -m train.eval", description=__doc__)
-    parser.add_argument("--run", required=True)
+    parser.add_argument("--run", required=True, help="run directory (python -m train)")
     parser.add_argument("--targets", default=None, help="a target JSON file")
     parser.add_argument("--box", type=int, default=1000, help="targets from the box")
     parser.add_argument("--seed", type=int, default=1, help="seed of the box draw")
-    parser.add_argument("--max-sims", type=int, default=5)
+    parser.add_argument(
+        "--max-sims", type=int, default=5, help="new SPICE sims per target at most"
+    )
     parser.add_argument("--limit", type=int, default=None, help="first N targets")
-    parser.add_argument("--json", default=None, metavar="OUT")
-    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument(
+        "--json", default=None, metavar="PATH", help="write the report (per target)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="ngspice workers (default: cores)"
+    )
     return parser
 
 

@@ -18,12 +18,12 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from sim.errors import UserInputError
+from sim.errors import OneLineArgumentParser, UserInputError
 from sim.units import engineering
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineArgumentParser(
         prog="python -m train.size",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--out",
         default=None,
-        help="directory for the netlist and plot (default: <run>/sized)",
+        help="directory for the netlist and plots (default: <run>/sized)",
     )
     parser.add_argument(
         "--minimise",
@@ -49,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
         help="after the target is met, spend the remaining sims lowering this "
         "upper-bounded spec (e.g. power) while every spec stays met",
     )
-    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument(
+        "--workers", type=int, default=None, help="ngspice workers (default: cores)"
+    )
     return parser
 
 
