@@ -207,6 +207,10 @@ def test_size_a_partial_target_writes_netlist_and_plot(trained_run, tmp_path):
     assert "(none)" in proc.stdout  # pm and i_supply carry no requirement
     assert (out / "sized.sp").is_file()
     assert (out / "bode.png").stat().st_size > 0
+    result = json.loads((out / "result.json").read_text())
+    assert result["target"] == {"a_0": 40.0, "ugbw": 2e6}
+    assert result["met"] == all(m >= 0 for m in result["margins"].values())
+    assert 0 <= result["sims"] <= 3 and set(result["figures"]) >= {"a_0", "ugbw"}
 
 
 @pytest.mark.slow

@@ -11,6 +11,8 @@ target (showing the closest).
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 from pathlib import Path
 
@@ -130,11 +132,49 @@ def _report(sizer, result, title: str = "") -> None:
         )
 
 
+def result_json(sizer, result) -> dict:
+    """The sizing as JSON: target (SI, specs left out carry no requirement),
+    whether it was met, new SPICE sims, parameters (SI), every verified figure
+    and per-spec margins (>= 0 met, in units of the box's width)."""
+    from sim.target_text import targets_json
+
+    def number(value: float) -> float | None:
+        return float(value) if math.isfinite(value) else None
+
+    box = sizer.problem.box
+
+    def one(r) -> dict:
+        return {
+            "met": bool(r.met),
+            "sims": int(r.sims),
+            "source": r.source,
+            "params": r.params,
+            "figures": {k: number(float(v)) for k, v in r.performance.items()},
+            "margins": {
+                n: number(float(m)) for n, m in zip(box.names, r.margins, strict=True)
+            },
+        }
+
+    document = {
+        "circuit": sizer.problem.circuit,
+        "technology": sizer.problem.technology,
+        "corner": sizer.problem.corner,
+        "temperature": sizer.problem.temperature,
+        "target": targets_json(result.target[None], box)[0],
+        **one(result),
+    }
+    if result.first_met is not None and result.first_met is not result:
+        document["first_met"] = one(result.first_met)
+    return document
+
+
 def _write(sizer, result, out: Path) -> None:
     from sim.plot import plot_design
     from sim.simulator import Simulator
 
     out.mkdir(parents=True, exist_ok=True)
+    (out / "result.json").write_text(json.dumps(result_json(sizer, result), indent=1))
+    print(f"wrote {out / 'result.json'}")
     simulator = sizer.session.simulator
     first = simulator.circuit.testbenches[0].name
     (out / "sized.sp").write_text(simulator.deck(first, result.params))
