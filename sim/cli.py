@@ -106,6 +106,33 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="SQLite store (default ~/.cache/jaxsizer/simulations.sqlite)",
     )
+    parser.add_argument(
+        "--sim-backend",
+        choices=("local", "ray", "remote"),
+        default="local",
+        help="where simulations run (sim.backend)",
+    )
+    parser.add_argument("--ray-address", default=None, help="an existing Ray cluster")
+    parser.add_argument("--server", default=None, help="simulation server URL (remote)")
+    parser.add_argument(
+        "--token-env",
+        default="JAXSIZER_TOKEN",
+        help="environment variable holding the server's token (remote)",
+    )
+
+
+def _backend(args):
+    """The ``BackendConfig`` of the backend flags (workers and timeout included)."""
+    from sim.backend import BackendConfig
+
+    return BackendConfig(
+        kind=args.sim_backend,
+        workers=args.workers,
+        timeout=args.timeout,
+        ray_address=args.ray_address,
+        server=args.server,
+        token_env=args.token_env,
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -273,9 +300,8 @@ def _simulator(args):
         args.tech,
         args.corner,
         args.temperature,
-        n_workers=args.workers,
-        timeout=args.timeout,
         store=store,
+        backend=_backend(args),
     )
 
 
@@ -419,9 +445,8 @@ def _specs(args) -> int:
         technology,
         args.corner,
         args.temperature,
-        n_workers=args.workers,
-        timeout=args.timeout,
         store=store,
+        backend=_backend(args),
     ) as simulator:
         report = run_spec_search(simulator, box, config)
         print_report(report, simulator)
