@@ -45,6 +45,7 @@ def test_notebook_runs_in_quick_mode(name, tmp_path, monkeypatch):
     monkeypatch.setenv("JAXSIZER_QUICK", "1")
     monkeypatch.setenv("JAXSIZER_FIGURES", str(figures))
     monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the notebooks' scratch directories
     monkeypatch.delenv("JAXSIZER_RUN", raising=False)
     monkeypatch.delenv("MPLBACKEND", raising=False)
     if name == "03_training_run":
