@@ -33,6 +33,8 @@ COMMANDS = [
     ("-m", "train"),
     ("-m", "train.eval"),
     ("-m", "train.size"),
+    ("-m", "benchmarks"),
+    *(("-m", "benchmarks", sub) for sub in ("sizing", "speed")),
     ("benchmarks/backend_speed.py",),
     pytest.param(
         ("benchmarks/box_targets.py",),

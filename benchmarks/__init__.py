@@ -1,0 +1,1 @@
+"""Benchmarks: jaxsizer beside the field's baselines (``python -m benchmarks``)."""
