@@ -10,7 +10,9 @@ Methods (each simulates with a fresh store file under ``--out``):
 - ``ours``: the trainer (``python -m train``, or a copy of ``--run``) then
   ``python -m train.eval`` on the targets with ``--budget-per-target`` sims
   each. Its store is the run's ``simulations.sqlite``: training data,
-  verification and sizing all land there.
+  verification and sizing all land there. With ``--run`` the run is copied
+  under ``--out`` first, and "training" is every row its store held before
+  the sizing (earlier evals of that run included: an upper bound).
 - ``random``, ``cmaes``, ``tpe``: per target, up to B sims, stopping at the
   first design that meets it (random and CMA-ES are
   ``benchmarks/box_targets.py``'s; TPE is optuna's sampler on the same unit
