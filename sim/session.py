@@ -73,6 +73,25 @@ class Session:
     simulator: Simulator
     default_sizing: np.ndarray
 
+    @property
+    def fingerprint(self) -> str:
+        """A hash of the problem as a run sees it: everything a simulation
+        reads (``Simulator.fingerprint``), the declared target box and the
+        parameter space (names, bounds, scales, grids)."""
+        import hashlib
+        import json
+
+        space = [
+            [p.name, p.kind, p.low, p.high, p.scale, list(p.grid or ())]
+            for p in self.simulator.circuit.parameters
+        ]
+        text = json.dumps(
+            [self.simulator.fingerprint, self.problem.box.to_json(), space],
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(text.encode()).hexdigest()
+
     def close(self) -> None:
         self.simulator.close()
 

@@ -116,9 +116,16 @@ def test_user_files_through_every_command(
     assert report["targets"] == 4  # a targets document stands for its held_out list
     assert 0.0 <= report["success_rate"] <= 1.0
 
-    # a run refuses to size once its circuit files changed
+    # a run refuses to size once its circuit files or its declared box changed
     netlist = folder / "dut.sp"
-    netlist.write_text(netlist.read_text().replace("W={Wp}", "W={Wp*1.01}"))
+    original = netlist.read_text()
+    netlist.write_text(original.replace("W={Wp}", "W={Wp*1.01}"))
+    proc = _run("train.size", "--run", str(run), "--target", "gain>=8dB", cwd=work)
+    assert proc.returncode == 2
+    assert "changed since this run was trained" in proc.stderr
+    netlist.write_text(original)
+    data["specs"]["gain"]["range"] = [5, 18]
+    circuit.write_text(yaml.safe_dump(data))
     proc = _run("train.size", "--run", str(run), "--target", "gain>=8dB", cwd=work)
     assert proc.returncode == 2
     assert "changed since this run was trained" in proc.stderr

@@ -214,7 +214,7 @@ class BoxLoop:
         )
         self.problem = self.session.problem
         if config.backend.get("kind", "local") != "remote":
-            self.dir.check_fingerprint(self.session.simulator.fingerprint)
+            self.dir.check_fingerprint(self.session.fingerprint)
         self.train_targets, self.held_out = self._target_sets()
         self.records: list[dict] = []
         self.verified = VerifiedDesigns(self.problem)

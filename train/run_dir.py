@@ -91,17 +91,18 @@ class RunDir:
 
     # -- what the run was trained on ----------------------------------------------
     def check_fingerprint(self, fingerprint: str) -> None:
-        """Record the simulator's fingerprint (``Simulator.fingerprint``) on
-        the run's first use; refuse later uses whose circuit or technology
-        files (or ngspice) changed since."""
+        """Record the problem's fingerprint (``sim.session.Session.fingerprint``)
+        on the run's first use; refuse later uses whose circuit or technology
+        files, target box, parameter space or ngspice changed since."""
         path = self.path / "fingerprint.txt"
         if not path.is_file():
             path.write_text(fingerprint + "\n")
             return
         if path.read_text().strip() != fingerprint:
             raise UserInputError(
-                f"{self.path}: the circuit or technology files (or ngspice) changed "
-                "since this run was trained; restore them or train a new run"
+                f"{self.path}: the circuit or technology files (netlists, models, "
+                "target box or parameter bounds) or ngspice changed since this run "
+                "was trained; restore them or train a new run"
             )
 
     # -- append-only records -----------------------------------------------------

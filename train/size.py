@@ -118,7 +118,18 @@ def _report(sizer, result, title: str = "") -> None:
             value = result.performance[name]
             perf.add_row(name, "(not a spec)", engineering(value, units[name]), "", "")
     console.print(params, perf)
-    if result.met and result.sims == 0:
+    first = result.first_met
+    if title == "best design" and first is not None:
+        found = (
+            "by a design the run had verified"
+            if first.sims == 0
+            else f"after {first.sims} new SPICE simulation(s)"
+        )
+        console.print(
+            f"[bold green]target met[/] {found}; this is the best of "
+            f"{result.sims} new simulation(s) spent in all"
+        )
+    elif result.met and result.sims == 0:
         console.print("[bold green]target met[/] by a design the run had verified")
     elif result.met:
         console.print(

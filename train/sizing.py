@@ -47,7 +47,7 @@ class TrainedSizer:
         )
         self.problem = self.session.problem
         if backend.get("kind", "local") != "remote":
-            self.dir.check_fingerprint(self.session.simulator.fingerprint)
+            self.dir.check_fingerprint(self.session.fingerprint)
         loaded = load_surrogate(self.dir.path / "surrogate")
         self.arrays = surrogate_arrays(
             loaded.weights,
