@@ -157,6 +157,7 @@ def fitted_by_cli(tmp_path_factory):
     return out, json.loads(report.read_text())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["distilled", "ensemble"])
 def test_fit_cli_on_real_simulations_and_env_steps(fitted_by_cli, model):
     out, summary = fitted_by_cli

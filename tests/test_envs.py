@@ -17,6 +17,18 @@ from envs.spice_env import SpiceEnv
 from sim.errors import UserInputError
 
 SPEC_IDS = [i for i in env_ids(aliases=False) if "custom" not in i]
+# the quick suite checks one id per kind of space and circuit family; the rest
+# run with the slow tests (CI's second step)
+QUICK_IDS = {
+    "jaxsizer/op2-generic-geometric-v0",
+    "jaxsizer/op2-sky130-electrical-v0",
+    "jaxsizer/twostage-generic-autockt-v0",
+    "jaxsizer/st1-generic-geometric-v0",
+    "jaxsizer/nand4-sky130-geometric-v0",
+}
+CHECKED_IDS = [
+    i if i in QUICK_IDS else pytest.param(i, marks=pytest.mark.slow) for i in SPEC_IDS
+]
 EASY_OP2 = {"a_0": 1.0, "ugbw": 1.0, "pm": 1.0, "power": 1.0}  # met by any design
 
 
@@ -38,7 +50,7 @@ def make(env_id: str = "jaxsizer/op2-generic-geometric-v0", **kwargs) -> gym.Env
     return gym.make(env_id, **kwargs).unwrapped
 
 
-@pytest.mark.parametrize("env_id", SPEC_IDS)
+@pytest.mark.parametrize("env_id", CHECKED_IDS)
 def test_check_env_passes_for_every_registered_id(env_id):
     reason = _device_models_missing(env_id)
     if reason:
