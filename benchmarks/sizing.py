@@ -2,7 +2,7 @@
 total SPICE budget, counted from each method's own simulation store.
 
     python -m benchmarks sizing --circuit twostage --tech generic --box 100 \\
-        [--budget-per-target 5] [--methods ours,random,cmaes,tpe,ppo_spice] \\
+        [--budget-per-target 5] [--methods ours,random_pool,random,cmaes,tpe,...] \\
         [--run RUN] [--out DIR] [--quick]
 
 Methods (each simulates with a fresh store file under ``--out``):
@@ -13,6 +13,8 @@ Methods (each simulates with a fresh store file under ``--out``):
   verification and sizing all land there. With ``--run`` the run is copied
   under ``--out`` first, and "training" is every row its store held before
   the sizing (earlier evals of that run included: an upper bound).
+- ``random_pool``: as many uniform random designs as the total budget,
+  shared by every target (a target is met when one of them meets it).
 - ``random``, ``cmaes``, ``tpe``: per target, up to B sims, stopping at the
   first design that meets it (random and CMA-ES are
   ``benchmarks/box_targets.py``'s; TPE is optuna's sampler on the same unit
@@ -55,7 +57,7 @@ from sim.session import ProblemOptions, open_session
 from sim.store import SimulationStore
 from sim.target_text import load_targets, targets_json
 
-METHODS = ("ours", "random", "cmaes", "tpe", "ppo_spice")
+METHODS = ("ours", "random_pool", "random", "cmaes", "tpe", "ppo_spice")
 QUICK_TRAIN = (
     "--sim-budget 200 --initial-samples 150 --max-rounds 1 --policy-updates 0 "
     "--held-out 10 --eval-every 1 --surrogate-hidden 32 --surrogate-members 2 "
@@ -300,6 +302,50 @@ def tpe_per_target(session, box, targets, budget: int, seed: int) -> dict:
     }
 
 
+def first_meeting(figures: np.ndarray, targets: np.ndarray, box) -> np.ndarray:
+    """Per target ``[T]``: index of the first design of ``figures`` ``[N, m]``
+    that meets it, N when none does."""
+    first = np.full(len(targets), len(figures), np.int64)
+    step = max(1, 2_000_000 // max(1, figures.size))
+    for start in range(0, len(targets), step):
+        met = box.met(figures[None], targets[start : start + step, None])  # [t, N]
+        hit = met.any(axis=1)
+        first[start : start + step][hit] = met.argmax(axis=1)[hit]
+    return first
+
+
+def random_pool(args, options, box, targets, total: int) -> dict:
+    """``total`` uniform random designs shared by every target (a target is
+    met when one of them meets it): what the budget buys with no learning."""
+    store = fresh_path(args.out / "stores" / "random_pool.sqlite")
+    store.parent.mkdir(parents=True, exist_ok=True)
+    session = open_session(options, workers=args.workers, store=SimulationStore(store))
+    n_params = len(session.simulator.circuit.parameters)
+    units = np.random.default_rng(args.baseline_seed).random((total, n_params))
+    started = time.perf_counter()
+    try:
+        figures, _ = bt.simulate_units(session, box, units)
+    finally:
+        session.close()
+        session.simulator.store.close()
+    first = first_meeting(figures, targets, box)
+    met = first < total
+    ks = np.unique(np.concatenate([[0], np.minimum(first + 1, total), [total]]))
+    return {
+        "method": "random_pool",
+        "how": f"{total} uniform random designs shared by all targets",
+        "store": str(store),
+        "training_sims": store_rows(store),
+        "wall_seconds": time.perf_counter() - started,
+        "per_target_met": met.tolist(),
+        "per_target_sims": [0] * len(targets),  # no new sims once the pool exists
+        "curve": {
+            "success_rate": [float((first < k).mean()) for k in ks],
+            "total_sims": [int(k) for k in ks],
+        },
+    }
+
+
 def per_target_baseline(args, options, box, targets, name: str, budget: int) -> dict:
     """One per-target baseline (random, CMA-ES, TPE) with a fresh store."""
     store = fresh_path(args.out / "stores" / f"{name}.sqlite")
@@ -436,6 +482,9 @@ def run(args: argparse.Namespace) -> dict:
         rows[0]["total_sims"] if rows else args.budget_per_target * n_targets
     )
     budget = max(1, total // n_targets)
+    if "random_pool" in args.methods:
+        rows.append(finish_row(random_pool(args, options, box, targets, total)))
+        print(summary_line(rows[-1]), flush=True)
     for name in ("random", "cmaes", "tpe"):
         if name not in args.methods:
             continue

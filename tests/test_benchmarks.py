@@ -66,7 +66,7 @@ def test_quick_sizing_benchmark(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads((out / "sizing.json").read_text())
     methods = [row["method"] for row in report["rows"]]
-    expected = ["ours", "random", "cmaes", "tpe", "ppo_spice"]
+    expected = ["ours", "random_pool", "random", "cmaes", "tpe", "ppo_spice"]
     if report["skipped"]:
         assert list(report["skipped"]) == ["tpe"]
         expected.remove("tpe")
@@ -82,7 +82,7 @@ def test_quick_sizing_benchmark(tmp_path: Path) -> None:
         assert row["curve"]["total_sims"][-1] == pytest.approx(row["total_sims"])
     budget = report["total_budget"]
     assert budget == report["rows"][0]["total_sims"]  # ours' total sets it
-    for row in report["rows"][1:4]:  # the per-target baselines stay within it
+    for row in report["rows"][1:5]:  # the baselines stay within it
         assert row["total_sims"] <= budget
     ppo = report["rows"][-1]
     assert ppo["training_sims"] <= report["rows"][0]["training_sims"]
