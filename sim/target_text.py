@@ -98,6 +98,22 @@ def check_value(name: str, value: float, unit: str) -> float:
     return value
 
 
+def check_sign(spec, value: float) -> float:
+    """``value`` if its sign is that of the spec's declared range (a supply
+    current or a power whose range is positive cannot be asked negative)."""
+    if spec.low > 0 and value < 0:
+        raise UserInputError(
+            f"target {spec.name} must be positive like its declared range, "
+            f"got {value:g}"
+        )
+    if spec.high < 0 and value > 0:
+        raise UserInputError(
+            f"target {spec.name} must be negative like its declared range, "
+            f"got {value:g}"
+        )
+    return value
+
+
 def parse_terms(text: str, box: TargetBox) -> dict[str, float]:
     """``{spec: SI value}`` from ``"a_0>=40dB ugbw>=10MHz ..."`` (any subset of
     the specs, each with the direction of its bound)."""
@@ -120,7 +136,7 @@ def parse_terms(text: str, box: TargetBox) -> dict[str, float]:
         if spec.name in target:
             raise UserInputError(f"{spec.name} is given twice")
         value = value_in_unit(spec.name, match["value"], spec.unit)
-        target[spec.name] = check_value(spec.name, value, spec.unit)
+        target[spec.name] = check_sign(spec, check_value(spec.name, value, spec.unit))
     return target
 
 
@@ -140,7 +156,7 @@ def parse_mapping(data: object, box: TargetBox, where: str = "target") -> dict:
             raise UserInputError(f"{where}: {name} must be a number, got {value!r}")
         else:
             number = float(value)
-        target[spec.name] = check_value(spec.name, number, spec.unit)
+        target[spec.name] = check_sign(spec, check_value(spec.name, number, spec.unit))
     return target
 
 
