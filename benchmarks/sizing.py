@@ -22,6 +22,7 @@ Methods (each simulates with a fresh store file under ``--out``):
 - ``ppo_spice``: PPO directly on ngspice (``python -m train --spice-ppo``)
   with a training budget equal to ours' training sims, then the policy
   stepped from the default design, ``--budget-per-target`` sims per target
+  at most and no more than the total budget leaves after its training
   (``train.spice_baseline.evaluate_baseline``).
 
 The total budget is ``--total-budget``, else ours' total as read from its
@@ -378,8 +379,10 @@ def per_target_baseline(args, options, box, targets, name: str, budget: int) -> 
     }
 
 
-def ppo_spice(args, options, targets, training_budget: int) -> dict:
-    """PPO trained on ngspice for ``training_budget`` sims, then evaluated."""
+def ppo_spice(args, options, targets, training_budget: int, total: int) -> dict:
+    """PPO trained on ngspice for ``training_budget`` sims, then evaluated
+    with at most ``--budget-per-target`` sims per target and at most what
+    the total budget leaves (``(total - training) // targets``, at least 1)."""
     from train.spice_baseline import evaluate_baseline
 
     store = fresh_path(args.out / "stores" / "ppo_spice.sqlite")
@@ -393,19 +396,19 @@ def ppo_spice(args, options, targets, training_budget: int) -> dict:
     started = time.perf_counter()
     run_module([*argv, *flags], store, args.out / "ppo_spice_train.log")
     training = store_rows(store)
+    left = max(1, (total - training) // len(targets))
+    max_sims = min(args.budget_per_target, left)
     with default_store(store):
-        met, sims = evaluate_baseline(
-            str(run), targets, args.budget_per_target, args.workers
-        )
+        met, sims = evaluate_baseline(str(run), targets, max_sims, args.workers)
     met, sims = np.asarray(met, bool), np.asarray(sims, np.int64)
     return {
         "method": "ppo_spice",
         "how": f"python -m train --spice-ppo --sim-budget {training_budget} "
         + " ".join(flags)
-        + f"; evaluate_baseline max_sims {args.budget_per_target}",
+        + f"; evaluate_baseline max_sims {max_sims}",
         "store": str(store),
         "training_sims": training,
-        "budget_per_target": args.budget_per_target,
+        "budget_per_target": max_sims,
         "wall_seconds": time.perf_counter() - started,
         "per_target_met": met.tolist(),
         "per_target_sims": sims.tolist(),
@@ -501,7 +504,8 @@ def run(args: argparse.Namespace) -> dict:
             if rows and rows[0]["method"] == "ours"
             else max(10, total - args.budget_per_target * n_targets)
         )
-        rows.append(finish_row(ppo_spice(args, options, targets, training)))
+        row = ppo_spice(args, options, targets, training, total)
+        rows.append(finish_row(row))
         print(summary_line(rows[-1]), flush=True)
     report = {
         "circuit": options.circuit,

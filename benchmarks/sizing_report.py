@@ -79,26 +79,27 @@ def table(report: dict) -> str:
         f"{report['circuit']}/{report['technology']}: {report['targets_from']}; "
         f"total budget {report['total_budget']:,} SPICE sims per method "
         f"(per-target baselines B = {report['baseline_sims_per_target']}, ours "
-        f"and ppo_spice size with {report['budget_per_target']} per target)",
+        f"sizes with at most {report['budget_per_target']} per target)",
         f"{report['date']}, {machine['cpu_model'] or machine['platform']} "
         f"({machine['cpu_count']} cores), python {versions['python']}, jax "
         f"{versions['jax']}, ngspice {versions['ngspice']}",
         "",
         "| method | success | met | total SPICE sims (store rows) | training "
-        "| sizing | median sims/target | p90 | wall s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| sizing | sims/target cap | median sims/target | p90 | wall s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in report["rows"]:
         lines.append(
             f"| {row['method']} | {row['success_rate']:.1%} "
             f"| {row['met']}/{row['targets']} | {row['total_sims']:,} "
             f"| {row['training_sims']:,} | {row['sizing_sims']:,} "
+            f"| {_number(row.get('budget_per_target'))} "
             f"| {_number(row['median_sims_per_target'])} "
             f"| {_number(row['p90_sims_per_target'])} "
             f"| {_number(row['wall_seconds'], '{:.0f}')} |"
         )
     for name, why in report.get("skipped", {}).items():
-        lines.append(f"| {name} | skipped: {why} | | | | | | | |")
+        lines.append(f"| {name} | skipped: {why} |" + " |" * 8)
     return "\n".join(lines)
 
 

@@ -82,8 +82,10 @@ def test_quick_sizing_benchmark(tmp_path: Path) -> None:
         assert row["curve"]["total_sims"][-1] == pytest.approx(row["total_sims"])
     budget = report["total_budget"]
     assert budget == report["rows"][0]["total_sims"]  # ours' total sets it
-    for row in report["rows"][1:5]:  # the baselines stay within it
-        assert row["total_sims"] <= budget
+    for row in report["rows"][1:]:  # the others stay within it (ppo_spice
+        # evaluates with at least 1 sim per target)
+        slack = 10 if row["method"] == "ppo_spice" else 0
+        assert row["total_sims"] <= budget + slack, row["method"]
     ppo = report["rows"][-1]
     assert ppo["training_sims"] <= report["rows"][0]["training_sims"]
     assert report["versions"]["ngspice"] and report["versions"]["jax"]
