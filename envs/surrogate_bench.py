@@ -55,13 +55,13 @@ def surrogate_rate(env, params, batch: int, steps: int, repeats: int = 3) -> flo
     return batch * steps / best
 
 
-def spice_rate(problem, designs: int, seed: int = 0) -> float:
+def spice_rate(problem, designs: int, seed: int = 0) -> float:  # problem: a Session
     """Environment steps per second when each step is an ngspice simulation."""
     from surrogate.circuit.dataset import designs_from_actions
 
     rng = np.random.default_rng(seed)
-    actions = rng.uniform(-1, 1, (designs, len(problem.definition.scale.names)))
-    batch = designs_from_actions(problem.definition, actions)
+    actions = rng.uniform(-1, 1, (designs, len(problem.problem.scale.names)))
+    batch = designs_from_actions(problem.problem, actions)
     problem.simulator.simulate(batch[:4], force=True)
     start = time.perf_counter()
     problem.simulator.simulate(batch, force=True)
