@@ -67,6 +67,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sim.archive import archive_meets, design_of  # noqa: E402
+from sim.errors import OneLineArgumentParser  # noqa: E402
 from sim.session import ProblemOptions, Session, open_session  # noqa: E402
 from sim.store import SimulationStore  # noqa: E402
 from sim.targets import TargetBox  # noqa: E402
@@ -523,38 +524,74 @@ def table(rows: list[dict], ceiling: float | None) -> str:
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = OneLineArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--eval-json", type=Path, required=True)
-    parser.add_argument("--run", type=Path, required=True)
+    parser.add_argument(
+        "--eval-json", type=Path, required=True, help="train.eval --json report"
+    )
+    parser.add_argument(
+        "--run", type=Path, required=True, help="the trained run directory"
+    )
     parser.add_argument("--targets", type=int, default=None, help="default: eval's")
     parser.add_argument("--seed", type=int, default=None, help="default: eval's")
-    parser.add_argument("--ceiling", type=float, default=None)
-    parser.add_argument("--ceiling-note", default="")
+    parser.add_argument(
+        "--ceiling", type=float, default=None, help="feasibility ceiling (0..1)"
+    )
+    parser.add_argument(
+        "--ceiling-note", default="", help="how the ceiling was measured"
+    )
     parser.add_argument(
         "--baseline-sims",
         type=int,
         default=None,
         help="B per target (default max(5, ceil(our total sims / targets)))",
     )
-    parser.add_argument("--baseline-seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--baseline-seed", type=int, default=0, help="seed of the baselines"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="ngspice workers (default 2)"
+    )
     parser.add_argument(
         "--methods",
         default="random_shared,random_per_target,cma",
         help="comma-separated subset of the baselines",
     )
-    parser.add_argument("--anchored-worktree", type=Path, default=None)
-    parser.add_argument("--anchored-run", type=Path, default=None)
-    parser.add_argument("--anchored-targets", type=Path, default=None)
-    parser.add_argument("--anchored-eval-json", type=Path, default=None)
+    parser.add_argument(
+        "--anchored-worktree",
+        type=Path,
+        default=None,
+        help="a worktree of the first wave's code (e32e569)",
+    )
+    parser.add_argument(
+        "--anchored-run", type=Path, default=None, help="its trained run"
+    )
+    parser.add_argument(
+        "--anchored-targets",
+        type=Path,
+        default=None,
+        help="target file written for its train.eval",
+    )
+    parser.add_argument(
+        "--anchored-eval-json",
+        type=Path,
+        default=None,
+        help="its train.eval report (JSON path)",
+    )
     parser.add_argument(
         "--anchored-store", type=Path, default=None, help="the anchored run's store"
     )
-    parser.add_argument("--anchored-max-sims", type=int, default=5)
-    parser.add_argument("--json", type=Path, default=Path("box_targets.json"))
+    parser.add_argument(
+        "--anchored-max-sims", type=int, default=5, help="its sims per target"
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=Path("box_targets.json"),
+        help="JSON report path",
+    )
     args = parser.parse_args(argv)
     if args.anchored_run is not None and (
         args.anchored_worktree is None

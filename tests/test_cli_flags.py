@@ -13,8 +13,6 @@ import pytest
 
 from tests.conftest import REPO
 
-OWNED_ELSEWHERE = "uses plain argparse; its file belongs to another change"
-
 # How a user starts each command (python -m <module> [subcommand], or a script).
 COMMANDS = [
     ("-m", "sim"),
@@ -36,10 +34,7 @@ COMMANDS = [
     ("-m", "benchmarks"),
     *(("-m", "benchmarks", sub) for sub in ("sizing", "speed")),
     ("benchmarks/backend_speed.py",),
-    pytest.param(
-        ("benchmarks/box_targets.py",),
-        marks=pytest.mark.xfail(reason=OWNED_ELSEWHERE),
-    ),
+    ("benchmarks/box_targets.py",),
 ]
 
 
