@@ -131,3 +131,33 @@ def open_remote(
         measures=measures,
         request_timeout=max(config.timeout, 600.0),
     )
+
+
+def add_backend_options(parser) -> None:
+    """The ``--sim-backend`` flags (one set for every command that simulates)."""
+    parser.add_argument(
+        "--sim-backend",
+        choices=BACKENDS,
+        default="local",
+        help="where simulations run (sim.backend)",
+    )
+    parser.add_argument("--ray-address", default=None, help="an existing Ray cluster")
+    parser.add_argument("--server", default=None, help="simulation server URL (remote)")
+    parser.add_argument(
+        "--token-env",
+        default="JAXSIZER_TOKEN",
+        help="environment variable holding the server's token (remote)",
+    )
+
+
+def backend_from_args(args, timeout: float = 60.0) -> BackendConfig:
+    """The ``BackendConfig`` of ``add_backend_options``'s flags, ``args.workers``
+    workers and ``timeout`` seconds per simulation."""
+    return BackendConfig(
+        kind=args.sim_backend,
+        workers=args.workers,
+        timeout=timeout,
+        ray_address=args.ray_address,
+        server=args.server,
+        token_env=args.token_env,
+    )

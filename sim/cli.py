@@ -8,6 +8,7 @@ import math
 import sys
 from pathlib import Path
 
+from sim.backend import add_backend_options, backend_from_args
 from sim.circuit import builtin_circuits
 from sim.errors import EXIT_USAGE, UserInputError
 from sim.errors import OneLineArgumentParser as _Parser
@@ -106,33 +107,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="SQLite store (default ~/.cache/jaxsizer/simulations.sqlite)",
     )
-    parser.add_argument(
-        "--sim-backend",
-        choices=("local", "ray", "remote"),
-        default="local",
-        help="where simulations run (sim.backend)",
-    )
-    parser.add_argument("--ray-address", default=None, help="an existing Ray cluster")
-    parser.add_argument("--server", default=None, help="simulation server URL (remote)")
-    parser.add_argument(
-        "--token-env",
-        default="JAXSIZER_TOKEN",
-        help="environment variable holding the server's token (remote)",
-    )
-
-
-def _backend(args):
-    """The ``BackendConfig`` of the backend flags (workers and timeout included)."""
-    from sim.backend import BackendConfig
-
-    return BackendConfig(
-        kind=args.sim_backend,
-        workers=args.workers,
-        timeout=args.timeout,
-        ray_address=args.ray_address,
-        server=args.server,
-        token_env=args.token_env,
-    )
+    add_backend_options(parser)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -301,7 +276,7 @@ def _simulator(args):
         args.corner,
         args.temperature,
         store=store,
-        backend=_backend(args),
+        backend=backend_from_args(args, args.timeout),
     )
 
 
@@ -446,7 +421,7 @@ def _specs(args) -> int:
         args.corner,
         args.temperature,
         store=store,
-        backend=_backend(args),
+        backend=backend_from_args(args, args.timeout),
     ) as simulator:
         report = run_spec_search(simulator, box, config)
         print_report(report, simulator)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.backend import BackendConfig, SimulationBackend
+from sim.backend import BackendConfig, SimulationBackend, add_backend_options
 from sim.circuit import load_circuit
 from sim.errors import UserInputError
 from sim.problem import SizingProblem, problem_for, spec_circuit
@@ -156,19 +156,7 @@ def add_problem_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--workers", type=int, default=None, help="ngspice workers (default: cores)"
     )
-    group.add_argument(
-        "--sim-backend",
-        choices=("local", "ray", "remote"),
-        default="local",
-        help="where simulations run (sim.backend)",
-    )
-    group.add_argument("--ray-address", default=None, help="an existing Ray cluster")
-    group.add_argument("--server", default=None, help="simulation server URL (remote)")
-    group.add_argument(
-        "--token-env",
-        default="JAXSIZER_TOKEN",
-        help="environment variable holding the server's token (remote)",
-    )
+    add_backend_options(group)
 
 
 def options_from_args(args: argparse.Namespace) -> ProblemOptions:
@@ -183,17 +171,6 @@ def options_from_args(args: argparse.Namespace) -> ProblemOptions:
         raise UserInputError("--workers must be at least 1")
     return ProblemOptions(
         circuit, tech, args.corner, float(args.temperature), bool(args.all_figures)
-    )
-
-
-def backend_from_args(args: argparse.Namespace) -> BackendConfig:
-    """The ``BackendConfig`` of ``add_problem_options``'s backend flags."""
-    return BackendConfig(
-        kind=args.sim_backend,
-        workers=args.workers,
-        ray_address=args.ray_address,
-        server=args.server,
-        token_env=args.token_env,
     )
 
 

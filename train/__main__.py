@@ -17,8 +17,9 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from sim.backend import backend_from_args
 from sim.errors import OneLineArgumentParser, UserInputError
-from sim.session import add_problem_options, backend_from_args, options_from_args
+from sim.session import add_problem_options, options_from_args
 from train.loop import TrainConfig, config_from_dict, config_to_dict
 from train.ppo import PPOConfig
 

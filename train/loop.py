@@ -267,11 +267,7 @@ class BoxLoop:
     def _keep(self, record: dict) -> None:
         self.records.append(record)
         if record["purpose"] != HELD_OUT:
-            ok = record["status"] == "ok"
-            performance = {
-                k: np.nan if v is None else v for k, v in record["performance"].items()
-            }
-            self.verified.add(record["params"], performance, ok)
+            self.verified.add_record(record)
 
     def record(self, evaluations: list[Evaluation], purpose: str) -> None:
         """Append each evaluation to the run (``verified.jsonl``) and keep it."""

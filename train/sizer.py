@@ -101,6 +101,14 @@ class VerifiedDesigns:
         self.params.append(dict(params))
         self.performance.append(dict(performance))
 
+    def add_record(self, record: dict) -> None:
+        """One design from a run's ``verified.jsonl`` record (JSON nulls are
+        missing figures)."""
+        performance = {
+            k: np.nan if v is None else v for k, v in record["performance"].items()
+        }
+        self.add(record["params"], performance, record["status"] == "ok")
+
     def add_evaluations(self, evaluations: Sequence[Evaluation]) -> None:
         for e in evaluations:
             self.add(e.params, e.performance, e.ok)

@@ -62,12 +62,8 @@ class TrainedSizer:
         self.training_sims = 0
         for record in self.dir.verified():
             self.training_sims += 1
-            if record.get("purpose") == HELD_OUT:
-                continue
-            performance = {
-                k: np.nan if v is None else v for k, v in record["performance"].items()
-            }
-            self.verified.add(record["params"], performance, record["status"] == "ok")
+            if record.get("purpose") != HELD_OUT:
+                self.verified.add_record(record)
         proposer = self._policy_proposer()
         self.sizer = Sizer(
             self.problem,
