@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import tempfile
-import types
 from pathlib import Path
 
 import numpy as np
@@ -105,11 +104,7 @@ def env_rates(circuit: str, tech: str, sizes: dict) -> dict | None:
             env = SurrogateEnv(session.problem, session.default_sizing)
             params = EnvParams(surrogate_params(loaded, "distilled"), 200)
             fast = surrogate_rate(env, params, sizes["batch"], sizes["steps"])
-            # spice_rate reads .definition and .simulator
-            spice = types.SimpleNamespace(
-                definition=session.problem, simulator=session.simulator
-            )
-            slow = spice_rate(spice, sizes["spice_steps"])
+            slow = spice_rate(session, sizes["spice_steps"])
         finally:
             session.close()
             store.close()

@@ -23,6 +23,7 @@ import numpy as np
 
 from sim.bench import _machine
 from sim.errors import OneLineArgumentParser, UserInputError, positive_int
+from sim.session import Session
 
 
 def surrogate_rate(env, params, batch: int, steps: int, repeats: int = 3) -> float:
@@ -55,16 +56,18 @@ def surrogate_rate(env, params, batch: int, steps: int, repeats: int = 3) -> flo
     return batch * steps / best
 
 
-def spice_rate(problem, designs: int, seed: int = 0) -> float:  # problem: a Session
-    """Environment steps per second when each step is an ngspice simulation."""
+def spice_rate(session: Session, designs: int, seed: int = 0) -> float:
+    """Environment steps per second when each step is an ngspice simulation
+    of ``session``'s problem (``designs`` random designs, timed after a warm-up
+    batch of 4)."""
     from surrogate.circuit.dataset import designs_from_actions
 
     rng = np.random.default_rng(seed)
-    actions = rng.uniform(-1, 1, (designs, len(problem.problem.scale.names)))
-    batch = designs_from_actions(problem.problem, actions)
-    problem.simulator.simulate(batch[:4], force=True)
+    actions = rng.uniform(-1, 1, (designs, len(session.problem.scale.names)))
+    batch = designs_from_actions(session.problem, actions)
+    session.simulator.simulate(batch[:4], force=True)
     start = time.perf_counter()
-    problem.simulator.simulate(batch, force=True)
+    session.simulator.simulate(batch, force=True)
     return designs / (time.perf_counter() - start)
 
 
@@ -117,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"surrogate.fit circuit --circuit {circuit} --tech {tech}"
             )
         loaded = load_surrogate(directory)
-        problem = open_session(ProblemOptions(circuit, tech, all_figures=True))
+        session = open_session(ProblemOptions(circuit, tech, all_figures=True))
     except UserInputError as error:
         sys.stderr.write(f"error: {error}\n")
         return 2
@@ -129,10 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         }
     weights = surrogate["weights"]
     params = EnvParams(surrogate, 200)
-    env = SurrogateEnv(problem.problem, problem.default_sizing)
+    env = SurrogateEnv(session.problem, session.default_sizing)
     fast = surrogate_rate(env, params, args.batch, args.steps)
-    slow = spice_rate(problem, args.spice_steps)
-    problem.close()
+    slow = spice_rate(session, args.spice_steps)
+    session.close()
     result = {
         "env": args.env,
         "batch": args.batch,
