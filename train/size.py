@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--out",
         default=None,
+        metavar="DIR",
         help="directory for the netlist and plots (default: <run>/sized)",
     )
     parser.add_argument(
