@@ -7,7 +7,8 @@
   (``sim.bench.run_bench``, what ``python -m sim bench`` measures);
 - surrogate env steps/s (jitted, vmapped, ``lax.scan``) against SPICE env
   steps/s on the same circuit (``envs.surrogate_bench``), when the circuit has
-  a fitted surrogate under ``models/<tech>/<circuit>``;
+  a fitted surrogate (``surrogate.circuit.store.surrogate_dir``: the user's
+  or the shipped one);
 - device-network and circuit-surrogate accuracy as recorded in that
   directory's metadata (``model.json``, ``surrogate.json``; nothing refitted).
 
@@ -27,8 +28,6 @@ import numpy as np
 
 from benchmarks.sizing_report import environment
 from sim.errors import positive_int
-
-MODELS = Path(__file__).resolve().parents[1] / "models"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,7 +84,9 @@ def simulation_rates(circuit: str, tech: str, sizes: dict) -> dict:
 
 def env_rates(circuit: str, tech: str, sizes: dict) -> dict | None:
     """Surrogate env and SPICE env steps/s (None without a fitted surrogate)."""
-    directory = MODELS / tech / circuit
+    from surrogate.circuit.store import surrogate_dir
+
+    directory = surrogate_dir(tech, circuit)
     if not (directory / "surrogate.json").is_file():
         return None
     from envs.surrogate_bench import spice_rate, surrogate_rate
@@ -122,12 +123,20 @@ def recorded_accuracy(circuit: str, tech: str) -> dict:
     """Accuracy stored beside the models (held-out errors; nothing refitted):
     per device network the median and p95 error of each output, and the
     circuit surrogate's median relative error and within-2-sigma share."""
+    from surrogate.circuit.store import surrogate_dir
+    from surrogate.model_paths import model_roots
+
     out: dict = {"devices": {}, "surrogate": None}
-    for meta in sorted((MODELS / tech).glob("*/model.json")):
-        network = json.loads(meta.read_text()).get("accuracy", {}).get("network")
-        if network:
-            out["devices"][meta.parent.name] = network
-    surrogate = MODELS / tech / circuit / "surrogate.json"
+    seen: set[str] = set()
+    for root in model_roots():  # the user's fitted models shadow the shipped
+        for meta in sorted((root / tech).glob("*/model.json")):
+            if meta.parent.name in seen:
+                continue
+            seen.add(meta.parent.name)
+            network = json.loads(meta.read_text()).get("accuracy", {}).get("network")
+            if network:
+                out["devices"][meta.parent.name] = network
+    surrogate = surrogate_dir(tech, circuit) / "surrogate.json"
     if surrogate.is_file():
         accuracy = json.loads(surrogate.read_text()).get("accuracy") or {}
         out["surrogate"] = accuracy
@@ -177,7 +186,7 @@ def table(result: dict) -> str:
         ("fresh ngspice -b (sims/s)", f"{sims['cold_process_sims_per_s']:.1f}"),
     ]
     if env is None:
-        ratios.append(("surrogate env vs SPICE env", "no fitted surrogate in models/"))
+        ratios.append(("surrogate env vs SPICE env", "no fitted surrogate"))
     else:
         ratios.append(
             (

@@ -127,24 +127,30 @@ def missing_device_models(tech_name: str) -> list[str]:
 def load_device_models(tech: Technology) -> dict:
     """``{polarity: DeviceModel}`` of a technology (``surrogate.device``), one
     load (and one compilation of its jitted solver) per process."""
-    from surrogate.device.model_file import models_root
+    from surrogate.device.model_file import model_dir
 
     if tech.name not in DEVICE_NAMES:
         raise UserInputError(
             f"no device gm/Id networks for technology {tech.name}: v0 needs "
             f"{' or '.join(DEVICE_NAMES)} (use v1)"
         )
-    return _device_models(tech.name, str(models_root()))
+    directories = {
+        polarity: str(model_dir(tech.name, device))
+        for polarity, device in DEVICE_NAMES[tech.name].items()
+    }
+    return _device_models(tuple(sorted(directories.items())))
 
 
 @functools.cache
-def _device_models(tech_name: str, root: str) -> dict:
+def _device_models(directories: tuple[tuple[str, str], ...]) -> dict:
+    """``{polarity: DeviceModel}`` loaded from ``(polarity, directory)`` pairs
+    (the user's fitted model or the shipped one, per device)."""
+    from surrogate.device.model_file import read_model_json
     from surrogate.device.sizing import DeviceModel
 
-    names = DEVICE_NAMES[tech_name]
     return {
-        polarity: DeviceModel.load(tech_name, device, Path(root))
-        for polarity, device in names.items()
+        polarity: DeviceModel(Path(path), read_model_json(Path(path)))
+        for polarity, path in directories
     }
 
 

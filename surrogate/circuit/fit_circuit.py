@@ -3,7 +3,8 @@
 Designs come from a scrambled Sobol sequence over the v1 space; repeats are
 served by the simulation store. The surrogate models every figure of the
 circuit and the devices' operating points, and is saved to
-``models/<tech>/<circuit>/`` (see ``surrogate.circuit.store``) with the
+``$JAXSIZER_HOME/models/<tech>/<circuit>/`` (see ``surrogate.model_paths``
+and ``surrogate.circuit.store``) with the
 one-member network distilled from it for the environment's inner loop
 (``surrogate.circuit.distill``). Accuracy is measured on the test split,
 which neither the fit nor the distillation saw.
@@ -35,13 +36,14 @@ from surrogate.circuit.physics import (
     physics_for,
     with_physics,
 )
-from surrogate.circuit.store import save_surrogate, surrogate_dir
+from surrogate.circuit.store import save_surrogate
 from surrogate.circuit.train import (
     FitConfig,
     fit_surrogate,
     output_weights,
     split_indices,
 )
+from surrogate.model_paths import output_dir
 
 # The figures issue 6's acceptance names, with the unit each error is read in.
 HEADLINE = {"a_0": "dB", "ugbw": "%", "power": "%", "pm": "deg"}
@@ -117,7 +119,7 @@ def fit_circuit(
     )
     for entry in student_report.values():  # one member: no spread to judge
         entry.pop("within_2_sigma", None)
-    directory = out or surrogate_dir(tech, circuit)
+    directory = out or output_dir(tech, circuit)
     meta = {
         "circuit": circuit,
         "technology": tech,

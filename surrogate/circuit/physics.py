@@ -306,12 +306,7 @@ def physics_for(circuit, technology, scale, root: Path | None = None) -> Physics
     ``circuit``: ``sim.circuit.Circuit``; ``technology``: its ``Technology``;
     ``scale``: the v1 ``ActionScale``. Call ``fit_scaling`` before use."""
     from surrogate.circuit.dataset import feature_bounds
-    from surrogate.device.model_file import (
-        load_network,
-        model_dir,
-        models_root,
-        read_model_json,
-    )
+    from surrogate.device.model_file import load_network, model_dir, read_model_json
     from surrogate.device.names import DEVICE_NAMES
 
     name = circuit.surrogate_physics
@@ -324,7 +319,7 @@ def physics_for(circuit, technology, scale, root: Path | None = None) -> Physics
         return None
     nets = {}
     for polarity, device in DEVICE_NAMES[technology.name].items():
-        directory = model_dir(technology.name, device, root or models_root())
+        directory = model_dir(technology.name, device, root)
         if not (directory / "model.json").is_file():
             return None
         nets[polarity] = device_network(

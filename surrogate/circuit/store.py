@@ -1,4 +1,5 @@
-"""Saving and loading circuit surrogates (``models/<tech>/<circuit>/``).
+"""Saving and loading circuit surrogates (``<models>/<tech>/<circuit>/``, the
+user's or the shipped models: ``surrogate.model_paths``).
 
 Files: ``weights.npz`` (arrays w1, b1, w2, b2, w3, b3 of the ensemble, see
 ``surrogate.circuit.model``), optionally ``fast.npz`` (the same arrays for the
@@ -21,7 +22,7 @@ from pathlib import Path
 import jax.numpy as jnp
 import numpy as np
 
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+from surrogate.model_paths import find_model
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,12 @@ class CircuitSurrogate:
 
 
 def surrogate_dir(technology: str, circuit: str, root: Path | None = None) -> Path:
-    return (root or MODELS_DIR) / technology / circuit
+    """``<root>/<technology>/<circuit>``; without ``root`` the user's fitted
+    surrogate if there is one, else the shipped one (``surrogate.model_paths``);
+    write a new fit to ``surrogate.model_paths.output_dir``."""
+    if root is not None:
+        return Path(root) / technology / circuit
+    return find_model(technology, circuit, "surrogate.json")
 
 
 def _write_optional(path: Path, arrays: dict | None) -> None:

@@ -3,7 +3,8 @@
 ``fit_device_model(DeviceFitConfig(tech="sky130", device="nfet_01v8"))`` runs
 (or reuses) the sweeps, trains the inverse and forward networks, evaluates
 them on held-out sweep points against linear interpolation on the table,
-writes ``models/<tech>/<device>/`` and returns the report (a JSON-able dict).
+writes ``$JAXSIZER_HOME/models/<tech>/<device>/`` (``surrogate.model_paths``)
+and returns the report (a JSON-able dict).
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ from surrogate.device.mixture import SCALE_FLOOR
 from surrogate.device.mlp import layer_sizes, save_layers
 from surrogate.device.model_file import (
     MODEL_FORMAT,
-    model_dir,
     network_entry,
     sweep_cache_dir,
 )
@@ -59,6 +59,7 @@ from surrogate.device.sweep import (
     width_grid,
 )
 from surrogate.device.table import SweepTable
+from surrogate.model_paths import output_dir
 
 STRONG_IDOVERW = -1.0  # log10 A/m: the accuracy split reported separately
 MULTI_BRANCH = float(np.log10(1.5))  # decades of L between branches: "ambiguous"
@@ -75,7 +76,8 @@ WIDTHS = {
 class DeviceFitConfig:
     """One device fit. ``inverse``/``forward``: how each network is trained;
     ``workers``: ngspice processes; ``resweep``: ignore cached sweeps;
-    ``root``: where ``<tech>/<device>/`` is written (default ``models/``)."""
+    ``root``: where ``<tech>/<device>/`` is written (default the user's
+    models, ``$JAXSIZER_HOME/models``: ``surrogate.model_paths``)."""
 
     tech: str
     device: str
@@ -226,7 +228,7 @@ def fit_device_model(config: DeviceFitConfig) -> dict:
     )
 
     # -- files -------------------------------------------------------------------
-    out = model_dir(tech.name, config.device, config.root)
+    out = output_dir(tech.name, config.device, config.root)
     out.mkdir(parents=True, exist_ok=True)
     save_layers(out / "weights.npz", inverse.layers)
     save_layers(out / "forward.npz", forward.layers)

@@ -1,45 +1,42 @@
 """Where device models live and how their ``model.json`` is read and written.
 
-A model directory ``models/<tech>/<device>/`` holds (see README.md beside this
-file): ``model.json``, ``weights.npz`` (inverse network), ``scale.X`` and
-``scale.Y`` (its scikit-learn MinMaxScalers, joblib), ``forward.npz`` (forward
-network), and optionally ``sweep.npz`` (the reference-width lookup table).
+A model directory ``<models>/<tech>/<device>/`` (the user's or the shipped
+models, see ``surrogate.model_paths``) holds (see README.md beside this file):
+``model.json``, ``weights.npz`` (inverse network), ``scale.X`` and ``scale.Y``
+(its scikit-learn MinMaxScalers, joblib), ``forward.npz`` (forward network),
+and optionally ``sweep.npz`` (the reference-width lookup table).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from sim.errors import UserInputError
+from sim.paths import cache_dir
 from surrogate.device.mlp import Layers, load_layers
+from surrogate.model_paths import find_model
 
 MODEL_FORMAT = "jaxsizer-device-model/2"
 READABLE_FORMATS = ("jaxsizer-device-model/1", MODEL_FORMAT)
 """/2 added the inverse network's mixture head and its ``log10(l)`` column;
 /1 files (a point regression onto ``l``) still load."""
-REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
-
-
-def models_root() -> Path:
-    """``$JAXSIZER_MODELS`` if set, else the repository's ``models/``."""
-    env = os.environ.get("JAXSIZER_MODELS")
-    return Path(env) if env else REPO_MODELS
 
 
 def model_dir(tech: str, device: str, root: Path | None = None) -> Path:
-    return (root or models_root()) / tech / device
+    """``<root>/<tech>/<device>``; without ``root`` the user's fitted model if
+    there is one, else the shipped one (``surrogate.model_paths``)."""
+    if root is not None:
+        return Path(root) / tech / device
+    return find_model(tech, device, "model.json")
 
 
 def sweep_cache_dir() -> Path:
-    """``$JAXSIZER_CACHE/sweeps`` or ``~/.cache/jaxsizer/sweeps``."""
-    base = os.environ.get("JAXSIZER_CACHE")
-    root = Path(base) if base else Path.home() / ".cache" / "jaxsizer"
-    return root / "sweeps"
+    """``$JAXSIZER_CACHE/sweeps``, else ``$JAXSIZER_HOME/cache/sweeps``."""
+    return cache_dir() / "sweeps"
 
 
 @dataclass(frozen=True)
