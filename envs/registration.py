@@ -11,7 +11,8 @@
   user's circuit and technology (``circuit=``, ``tech=`` paths);
 - ``jaxsizer/<circuit>-<tech>-surrogate-v0``: the pure-JAX surrogate env
   (geometric space) behind a gymnasium wrapper (``envs.gymnax_env``), on the
-  stored surrogate ``models/<tech>/<circuit>/``; ``jaxsizer/run-surrogate-v0``
+  stored surrogate ``<models>/<tech>/<circuit>/`` (the user's fitted one,
+  else the shipped one: ``surrogate.model_paths``); ``jaxsizer/run-surrogate-v0``
   on a trained run's surrogate (``run=`` path).
 
 The version suffix is gymnasium's: ``-v0`` is the first version of each env.

@@ -75,7 +75,7 @@ class Simulator:
     """Simulates designs of ``circuit`` on ``technology`` at one corner/temperature.
 
     ``store=None`` uses the default store (``$JAXSIZER_STORE`` or
-    ``~/.cache/jaxsizer/simulations.sqlite``); pass a ``SimulationStore`` to
+    ``$JAXSIZER_HOME/simulations.sqlite``, ``sim.paths``); pass a ``SimulationStore`` to
     choose. ``backend`` runs the simulations (``sim.backend``): a backend
     object to share (the caller closes it), a ``BackendConfig``, or None for
     a private local pool of ``n_workers``; a private backend starts on first
