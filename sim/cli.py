@@ -105,7 +105,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--store",
         default=None,
-        help="SQLite store (default ~/.cache/jaxsizer/simulations.sqlite)",
+        help="SQLite store (default $JAXSIZER_HOME/simulations.sqlite)",
     )
     add_backend_options(parser)
 

@@ -2,8 +2,9 @@
 
 ``device`` sweeps a transistor in ngspice (or reuses the cached sweeps), trains
 its gm/Id networks, evaluates them on held-out sweep points and writes
-``models/<tech>/<device>/``. ``circuit`` fits a circuit surrogate
-(``surrogate.circuit``).
+``$JAXSIZER_HOME/models/<tech>/<device>/``. ``circuit`` fits a circuit surrogate
+(``surrogate.circuit``) into ``$JAXSIZER_HOME/models/<tech>/<circuit>/``.
+Fitted models shadow the shipped ones (``surrogate.model_paths``).
 Bad input gives one line on stderr and exit code 2.
 """
 
@@ -46,7 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     device.add_argument("--seed", type=int, default=0, help="training seed")
     device.add_argument(
-        "--out", type=Path, default=None, help="models root (default: models/)"
+        "--out",
+        type=Path,
+        default=None,
+        help="models root (default: $JAXSIZER_HOME/models)",
     )
     device.add_argument("--report", type=Path, help="write the report JSON here")
     device.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -107,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=None,
-        help="directory (default: models/<tech>/<circuit>/)",
+        help="directory (default: $JAXSIZER_HOME/models/<tech>/<circuit>/)",
     )
     circuit.add_argument("--report", type=Path, help="write the report JSON here")
     return parser
