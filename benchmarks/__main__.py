@@ -1,6 +1,6 @@
 """``python -m benchmarks``: jaxsizer beside the field's baselines.
 
-    python -m benchmarks sizing --circuit twostage --tech generic --box 100
+    python -m benchmarks sizing --circuit twostage --tech generic --n 100
     python -m benchmarks sizing --quick            # tiny sizes (CI's smoke test)
     python -m benchmarks speed --circuit op2 --tech sky130 [--json speed.json]
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sim.cli_conventions import keeps_stdout_for_json
 from sim.errors import EXIT_USAGE, OneLineArgumentParser, UserInputError
 
 
@@ -43,6 +44,7 @@ def build_parser() -> OneLineArgumentParser:
     return parser
 
 
+@keeps_stdout_for_json
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:

@@ -12,7 +12,6 @@ client. Prints designs/s and the ratio to the local pool; writes JSON.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import secrets
@@ -29,6 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sim.backend import BACKENDS, BackendConfig, make_backend  # noqa: E402
+from sim.cli_conventions import (  # noqa: E402
+    add_count_option,
+    add_json_option,
+    keeps_stdout_for_json,
+    write_json,
+)
 from sim.errors import OneLineArgumentParser, positive_int  # noqa: E402
 from sim.sampling import random_designs  # noqa: E402
 from sim.simulator import Simulator  # noqa: E402
@@ -132,14 +137,13 @@ def _backends(text: str) -> list[str]:
 _backends.__name__ = f"subset of {','.join(BACKENDS)}"
 
 
+@keeps_stdout_for_json
 def main(argv: list[str] | None = None) -> None:
     parser = OneLineArgumentParser(
         prog="python benchmarks/backend_speed.py",
         description=__doc__.splitlines()[0],
     )
-    parser.add_argument(
-        "--designs", type=positive_int, default=300, help="random designs timed"
-    )
+    add_count_option(parser, 300, "random designs timed", old=["--designs"])
     parser.add_argument(
         "--workers", type=positive_int, default=2, help="ngspice processes per backend"
     )
@@ -150,13 +154,7 @@ def main(argv: list[str] | None = None) -> None:
         "--tech", default="generic", help="technology name or YAML path"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the designs")
-    parser.add_argument(
-        "--json",
-        type=Path,
-        default=Path("backend_speed.json"),
-        metavar="PATH",
-        help="write the report (JSON) here (default backend_speed.json)",
-    )
+    add_json_option(parser, "the report", default="backend_speed.json")
     parser.add_argument(
         "--backends",
         type=_backends,
@@ -165,14 +163,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     probe = Simulator(args.circuit, args.tech, store=SimulationStore(":memory:"))
-    designs = random_designs(probe.circuit, args.designs + 1, seed=args.seed)
+    designs = random_designs(probe.circuit, args.n + 1, seed=args.seed)
     runs = {"local": _local, "ray": _ray, "remote": _remote}
     rows: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="jaxsizer-bench-") as tmp:
         for name in args.backends:
             rows[name] = runs[name](args, designs, Path(tmp))
     base = rows.get("local", {}).get("designs_per_s")
-    print(f"{args.circuit}/{args.tech}, {args.designs} designs, {args.workers} workers")
+    print(f"{args.circuit}/{args.tech}, {args.n} designs, {args.workers} workers")
     print(f"{'backend':8} {'designs/s':>10} {'vs local':>9} {'failures':>9}")
     for name, row in rows.items():
         if base:
@@ -191,8 +189,7 @@ def main(argv: list[str] | None = None) -> None:
         "workers": args.workers,
         "backends": rows,
     }
-    args.json.write_text(json.dumps(report, indent=2))
-    print(f"wrote {args.json}")
+    print(f"wrote {write_json(args.json, report, indent=2)}")
 
 
 if __name__ == "__main__":

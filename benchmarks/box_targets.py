@@ -5,11 +5,11 @@
         [--anchored-worktree DIR --anchored-run RUN --anchored-targets T.json] \\
         [--json OUT]
 
-Our row comes from what ``python -m train.eval --run RUN --box T --seed S
+Our row comes from what ``python -m train.eval --run RUN --n T --seed S
 --json EVAL.json`` measured (strict success, sims per target, sizing sims and
 seconds) and from the run (``held_out.json``: training SPICE sims and wall).
 The same ``T`` targets (``box.sample(T, S)``; ``T`` and ``S`` parsed from the
-eval JSON's ``targets_from``, or ``--targets``/``--seed``) then go to the
+eval JSON's ``targets_from``, or ``--n``/``--seed``) then go to the
 baselines, each simulating in ngspice with a fresh simulation store in a
 temporary directory (nothing is served from earlier runs):
 
@@ -67,6 +67,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sim.archive import archive_meets, design_of  # noqa: E402
+from sim.cli_conventions import (  # noqa: E402
+    add_count_option,
+    add_json_option,
+    keeps_stdout_for_json,
+    write_json,
+)
 from sim.errors import OneLineArgumentParser  # noqa: E402
 from sim.session import ProblemOptions, Session, open_session  # noqa: E402
 from sim.store import SimulationStore  # noqa: E402
@@ -525,6 +531,7 @@ def table(rows: list[dict], ceiling: float | None) -> str:
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = OneLineArgumentParser(
+        prog="python benchmarks/box_targets.py",
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -534,7 +541,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--run", type=Path, required=True, help="the trained run directory"
     )
-    parser.add_argument("--targets", type=int, default=None, help="default: eval's")
+    add_count_option(parser, None, "targets (default: eval's)", old=["--targets"])
     parser.add_argument("--seed", type=int, default=None, help="default: eval's")
     parser.add_argument(
         "--ceiling", type=float, default=None, help="feasibility ceiling (0..1)"
@@ -586,12 +593,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--anchored-max-sims", type=int, default=5, help="its sims per target"
     )
-    parser.add_argument(
-        "--json",
-        type=Path,
-        default=Path("box_targets.json"),
-        help="JSON report path",
-    )
+    add_json_option(parser, "the report", default="box_targets.json")
     args = parser.parse_args(argv)
     if args.anchored_run is not None and (
         args.anchored_worktree is None
@@ -605,6 +607,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+@keeps_stdout_for_json
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -612,7 +615,7 @@ def main(argv: list[str] | None = None) -> int:
     report = json.loads(args.eval_json.read_text())
     config = json.loads((args.run / "config.json").read_text())
     options = ProblemOptions.from_json(config["problem"])
-    n_targets, seed = target_source(report, args.targets, args.seed)
+    n_targets, seed = target_source(report, args.n, args.seed)
     ours_row = ours(report, args.run)
     budget = args.baseline_sims or max(5, math.ceil(ours_row["total_sims"] / n_targets))
     runners: dict[str, Callable[..., dict]] = {
@@ -686,8 +689,7 @@ def main(argv: list[str] | None = None) -> int:
         "started_at": started_at,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    args.json.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {args.json}")
+    print(f"wrote {write_json(args.json, out)}")
     return 0
 
 

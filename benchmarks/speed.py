@@ -27,6 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.sizing_report import environment
+from sim.cli_conventions import (
+    add_count_option,
+    add_deprecated_alias,
+    add_json_option,
+    write_json,
+)
 from sim.errors import positive_int
 
 
@@ -34,18 +40,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``python -m benchmarks speed`` (one help each)."""
     parser.add_argument("--circuit", default="op2", help="circuit name")
     parser.add_argument("--tech", default="sky130", help="technology name")
-    parser.add_argument(
-        "--designs",
-        type=positive_int,
-        default=None,
-        help="designs timed per pool (default 300; quick 40)",
+    add_count_option(
+        parser,
+        None,
+        "designs timed per pool (default 300; quick 40)",
+        old=["--designs"],
     )
     parser.add_argument(
-        "--cold-designs",
+        "--cold-n",
         type=positive_int,
         default=None,
+        metavar="N",
         help="designs timed with a fresh ngspice -b each (default 40; quick 10)",
     )
+    add_deprecated_alias(parser, "--cold-designs", "--cold-n", type=positive_int)
     parser.add_argument(
         "--batch",
         type=positive_int,
@@ -64,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="SPICE env steps timed (default 100; quick 20)",
     )
-    parser.add_argument("--json", default=None, metavar="PATH", help="write JSON")
+    add_json_option(parser, "the results")
     parser.add_argument("--quick", action="store_true", help="small sizes for CI")
 
 
@@ -72,7 +80,14 @@ def _sizes(args) -> dict:
     quick = {"designs": 40, "cold_designs": 10, "batch": 256, "steps": 20}
     full = {"designs": 300, "cold_designs": 40, "batch": 4096, "steps": 100}
     base = {**(quick if args.quick else full), "spice_steps": 20 if args.quick else 100}
-    return {k: getattr(args, k) or v for k, v in base.items()}
+    given = {
+        "designs": args.n,
+        "cold_designs": args.cold_n,
+        "batch": args.batch,
+        "steps": args.steps,
+        "spice_steps": args.spice_steps,
+    }
+    return {k: given[k] or v for k, v in base.items()}
 
 
 def simulation_rates(circuit: str, tech: str, sizes: dict) -> dict:
@@ -235,6 +250,5 @@ def run(args: argparse.Namespace) -> dict:
     result["table"] = text
     print(text)
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
-        print(f"wrote {args.json}")
+        print(f"wrote {write_json(args.json, result)}")
     return result

@@ -15,15 +15,19 @@ requests each kind of flag (the first recorded per request) accounts for.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 
 from envs.vector_env import SpiceVectorEnv
-from sim.errors import OneLineArgumentParser, UserInputError, positive_int
+from sim.cli_conventions import (
+    add_count_option,
+    add_json_option,
+    keeps_stdout_for_json,
+    write_json,
+)
+from sim.errors import OneLineArgumentParser, UserInputError
 
 
 def gm_over_id_errors(
@@ -117,6 +121,7 @@ def summary(result: dict) -> dict:
     }
 
 
+@keeps_stdout_for_json
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineArgumentParser(
         prog="python -m envs.consistency", description=__doc__
@@ -125,13 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         "--circuit", default="op2", help="circuit with a v0 space (name or YAML path)"
     )
     parser.add_argument("--tech", default="sky130", help="technology name or YAML path")
-    parser.add_argument(
-        "--n", type=positive_int, default=100, help="random v0 sizing requests"
-    )
+    add_count_option(parser, 100, "random v0 sizing requests")
     parser.add_argument("--seed", type=int, default=0, help="seed of the requests")
-    parser.add_argument(
-        "--json", default=None, metavar="PATH", help="write the statistics (JSON) here"
-    )
+    add_json_option(parser, "the statistics")
     args = parser.parse_args(argv)
     try:
         stats = summary(gm_over_id_errors(args.circuit, args.tech, args.n, args.seed))
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     for kind, count in stats["flags"].items():
         print(f"  flagged {count:>4}: {kind}")
     if args.json:
-        Path(args.json).write_text(json.dumps(stats, indent=2) + "\n")
+        write_json(args.json, stats, indent=2)
     return 0
 
 

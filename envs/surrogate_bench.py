@@ -13,15 +13,18 @@ the worker pool). Writes ``surrogate_steps_per_s``, ``spice_steps_per_s``,
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from pathlib import Path
 
 import jax
 import numpy as np
 
 from sim.bench import _machine
+from sim.cli_conventions import (
+    add_json_option,
+    keeps_stdout_for_json,
+    write_json,
+)
 from sim.errors import OneLineArgumentParser, UserInputError, positive_int
 from sim.session import Session
 
@@ -71,6 +74,7 @@ def spice_rate(session: Session, designs: int, seed: int = 0) -> float:
     return designs / (time.perf_counter() - start)
 
 
+@keeps_stdout_for_json
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineArgumentParser(
         prog="python -m envs.surrogate_bench",
@@ -103,9 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="with --model ensemble: members used (default: all)",
     )
-    parser.add_argument(
-        "--json", default=None, metavar="PATH", help="write the results (JSON) here"
-    )
+    add_json_option(parser, "the results")
     args = parser.parse_args(argv)
     try:
         from envs.surrogate_env import EnvParams, SurrogateEnv, surrogate_params
@@ -153,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {key} | {result[key]:.4g} |")
     print(f"| model | {model}, {result['members']} x {result['hidden']} wide |")
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
+        write_json(args.json, result)
     return 0
 
 

@@ -10,6 +10,14 @@ from pathlib import Path
 
 from sim.backend import add_backend_options, backend_from_args
 from sim.circuit import builtin_circuits
+from sim.cli_conventions import (
+    STDOUT,
+    add_count_option,
+    add_json_option,
+    add_out_option,
+    keeps_stdout_for_json,
+    write_json,
+)
 from sim.errors import EXIT_USAGE, UserInputError
 from sim.errors import OneLineArgumentParser as _Parser
 from sim.pool import SimulatorUnavailable
@@ -122,20 +130,14 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="JSON object (or file) of parameter values in SI units",
     )
-    group.add_argument(
-        "--random",
-        type=int,
-        default=None,
-        metavar="N",
-        help="simulate N random designs",
-    )
-    run.add_argument("--seed", type=_seed, default=0, help="seed of --random designs")
+    add_count_option(group, None, "simulate N random designs", old=["--random"])
+    run.add_argument("--seed", type=_seed, default=0, help="seed of the --n designs")
     run.add_argument(
         "--force",
         action="store_true",
         help="simulate again even if the store has the result",
     )
-    run.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    add_json_option(run, "the designs and their performance")
     bench = sub.add_parser("bench", help="throughput: 1 and 2 workers vs ngspice -b")
     bench.add_argument(
         "--circuit", default="op2", help="built-in circuit name or a path"
@@ -146,7 +148,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--corner", default=None, help="process corner (default: the technology's)"
     )
-    bench.add_argument("--n", type=int, default=300, help="random designs")
+    add_count_option(bench, 300, "random designs timed (at least 2)")
     bench.add_argument(
         "--cold-n",
         type=int,
@@ -170,9 +172,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="instead: seconds per design for the whole figure set",
     )
-    bench.add_argument(
-        "--json", default=None, metavar="PATH", help="write the results (JSON) here"
-    )
+    add_json_option(bench, "the results")
     specs = sub.add_parser(
         "specs",
         help="search the spec trade-offs; measure (or propose) the target box "
@@ -220,9 +220,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --propose: easy ends from random designs, not the declared ones",
     )
-    specs.add_argument(
-        "--json", default=None, metavar="PATH", help="write the report (JSON) here"
-    )
+    add_json_option(specs, "the report")
     plot = sub.add_parser("plot", help="Bode plot and step response (PNG)")
     _common(plot)
     plot.add_argument(
@@ -231,9 +229,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="JSON object (or file) of parameter values in SI units",
     )
-    plot.add_argument(
-        "--out", default=None, help="PNG path (default <circuit>_<tech>_bode.png)"
-    )
+    add_out_option(plot, "<circuit>_<tech>_bode.png (and _step.png)", default=".")
     corners = sub.add_parser("corners", help="one design over corners and temperatures")
     _common(corners)
     corners.add_argument(
@@ -255,12 +251,10 @@ def _parser() -> argparse.ArgumentParser:
         default=[-40.0, 27.0, 125.0],
         help="temperatures in °C",
     )
-    corners.add_argument(
-        "--json", default=None, metavar="PATH", help="write the results (JSON) here"
-    )
+    add_json_option(corners, "the results")
     explore = sub.add_parser("explore", help="sample the sizing space, summarise it")
     _common(explore)
-    explore.add_argument("--n", type=_count, default=200, help="random designs")
+    add_count_option(explore, 200, "random designs")
     explore.add_argument("--seed", type=_seed, default=0, help="seed of the designs")
     return parser
 
@@ -280,10 +274,13 @@ def _simulator(args):
     )
 
 
-def _json_ready(values: dict) -> dict:
+def _finite_only(values: dict) -> dict:
+    """``values`` without the ones that are not finite numbers (a measure that
+    could not be computed is left out: strict JSON has no NaN or inf)."""
     return {
-        k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+        k: v
         for k, v in values.items()
+        if not (isinstance(v, float) and not math.isfinite(v))
     }
 
 
@@ -291,34 +288,33 @@ def _run(args) -> int:
     from sim import report
     from sim.sampling import random_designs
 
-    if args.random is not None and args.random < 1:
-        raise UserInputError("--random must be at least 1")
     with _simulator(args) as simulator:
         circuit = simulator.circuit
-        if args.random is not None:
-            designs = random_designs(circuit, args.random, args.seed)
+        if args.n is not None:
+            designs = random_designs(circuit, args.n, args.seed)
         else:
             designs = [_design_arg(args.params) if args.params else {}]
         results = simulator.simulate(
-            designs, force=args.force, progress=len(designs) > 1 and not args.json
+            designs, force=args.force, progress=len(designs) > 1
         )
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "params": r.params,
-                        "performance": _json_ready(r.performance),
-                        "status": r.status.value,
-                        "message": r.message,
-                        "stored": r.cached,
-                    }
-                    for r in results
-                ],
-                indent=1,
-            )
+        written = write_json(
+            args.json,
+            [
+                {
+                    "params": r.params,
+                    "performance": _finite_only(r.performance),
+                    "status": r.status.value,
+                    "message": r.message,
+                    "stored": r.cached,
+                }
+                for r in results
+            ],
         )
-    elif len(results) == 1:
+        if args.json == STDOUT:
+            return 0
+        print(f"wrote {written}")
+    if len(results) == 1:
         result = results[0]
         report.print_tables(
             report.design_table(circuit, result),
@@ -381,8 +377,7 @@ def _bench(args) -> int:
         table.add_row(key, text)
     Console().print(table)
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
-        print(f"wrote {args.json}")
+        print(f"wrote {write_json(args.json, result, indent=2)}")
     return 0
 
 
@@ -406,9 +401,9 @@ def _specs(args) -> int:
         target_ceiling=args.target_ceiling,
         derive_easy=args.derive_easy,
     )
-    out = Path(args.json) if args.json else None
-    if out is not None and not out.parent.is_dir():
-        raise UserInputError(f"--json: directory {out.parent} does not exist")
+    out = args.json
+    if out not in (None, STDOUT) and not Path(out).parent.is_dir():
+        raise UserInputError(f"--json: directory {Path(out).parent} does not exist")
     technology = load_technology(args.tech)
     circuit = load_circuit(args.circuit, technology)
     box = circuit.box
@@ -426,8 +421,7 @@ def _specs(args) -> int:
         report = run_spec_search(simulator, box, config)
         print_report(report, simulator)
         if out is not None:
-            out.write_text(json.dumps(report_json(report, simulator), indent=1) + "\n")
-            print(f"wrote {out}")
+            print(f"wrote {write_json(out, report_json(report, simulator))}")
     return 0
 
 
@@ -437,7 +431,10 @@ def _plot(args) -> int:
     with _simulator(args) as simulator:
         design = _design_arg(args.params) if args.params else {}
         name = f"{simulator.circuit.name}_{simulator.technology.name}_bode.png"
-        for path in plot_design(simulator, design, Path(args.out or name)):
+        if args.out.exists() and not args.out.is_dir():
+            raise UserInputError(f"--out {args.out} is a file, not a directory")
+        args.out.mkdir(parents=True, exist_ok=True)
+        for path in plot_design(simulator, design, args.out / name):
             print(f"wrote {path}")
     return 0
 
@@ -462,6 +459,7 @@ def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
 
+@keeps_stdout_for_json
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import math
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from sim.backend import BackendConfig, SimulationBackend, make_backend
+from sim.cli_conventions import write_json
 from sim.errors import UserInputError
 from sim.simulator import Evaluation, Simulator
 from sim.store import SimulationStore
@@ -109,6 +108,5 @@ def corner_report(args, design: dict) -> dict:
         )
     Console(width=200).print(table)
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
-        print(f"wrote {args.json}")
+        print(f"wrote {write_json(args.json, report)}")
     return report

@@ -9,10 +9,14 @@ random requests, and the fit time. Prints a table and writes JSON.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
-from pathlib import Path
 
+from sim.cli_conventions import (
+    add_count_option,
+    add_json_option,
+    keeps_stdout_for_json,
+    write_json,
+)
 from sim.errors import OneLineArgumentParser as _Parser
 
 ALL = ("sky130/nfet_01v8", "sky130/pfet_01v8", "generic/nmos", "generic/pmos")
@@ -82,18 +86,13 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+@keeps_stdout_for_json
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m surrogate.bench_device", description=__doc__)
     parser.add_argument("--devices", default=",".join(ALL), help="tech/device,...")
-    parser.add_argument("--n", type=int, default=200, help="closed-loop requests")
+    add_count_option(parser, 200, "closed-loop requests per device")
     parser.add_argument("--fit", action="store_true", help="re-fit before measuring")
-    parser.add_argument(
-        "--json",
-        type=Path,
-        default=Path("bench_device.json"),
-        metavar="PATH",
-        help="write the results (JSON) here (default bench_device.json)",
-    )
+    add_json_option(parser, "the results", default="bench_device.json")
     args = parser.parse_args(argv)
     from sim.backend import BackendConfig, make_backend
     from sim.errors import UserInputError
@@ -108,8 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"error: {error}\n")
         return 2
     print(table(rows))
-    args.json.write_text(json.dumps(rows, indent=1, default=float))
-    print(f"wrote {args.json}")
+    print(f"wrote {write_json(args.json, rows)}")
     return 0
 
 

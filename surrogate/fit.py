@@ -11,10 +11,16 @@ Bad input gives one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
+from sim.cli_conventions import (
+    add_count_option,
+    add_deprecated_alias,
+    add_json_option,
+    add_out_option,
+    keeps_stdout_for_json,
+    write_json,
+)
 from sim.errors import EXIT_USAGE, UserInputError
 from sim.errors import OneLineArgumentParser as _Parser
 from sim.errors import positive_int as _positive_int
@@ -46,22 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--forward-epochs", type=_positive_int, default=200, help="max epochs"
     )
     device.add_argument("--seed", type=int, default=0, help="training seed")
-    device.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="models root (default: $JAXSIZER_HOME/models)",
-    )
-    device.add_argument("--report", type=Path, help="write the report JSON here")
+    add_out_option(device, "the models (default: $JAXSIZER_HOME/models)")
+    add_json_option(device, "the report")
+    add_deprecated_alias(device, "--report", "--json")
     device.add_argument("--quiet", action="store_true", help="no progress bars")
     circuit = sub.add_parser("circuit", help="fit a circuit surrogate")
     circuit.add_argument("--circuit", default="op2", help="built-in name or path")
     circuit.add_argument("--tech", default="sky130", help="generic, sky130 or a YAML")
-    circuit.add_argument(
-        "--samples",
-        type=_positive_int,
-        default=3000,
-        help="Sobol designs to simulate (stored ones are reused)",
+    add_count_option(
+        circuit,
+        3000,
+        "Sobol designs to simulate (stored ones are reused)",
+        old=["--samples"],
     )
     circuit.add_argument(
         "--seed", type=int, default=0, help="seed of designs, split and training"
@@ -107,13 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="plain inputs only (no device-physics inputs, surrogate.circuit.physics)",
     )
-    circuit.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="directory (default: $JAXSIZER_HOME/models/<tech>/<circuit>/)",
+    add_out_option(
+        circuit, "the surrogate (default: $JAXSIZER_HOME/models/<tech>/<circuit>/)"
     )
-    circuit.add_argument("--report", type=Path, help="write the report JSON here")
+    add_json_option(circuit, "the report")
+    add_deprecated_alias(circuit, "--report", "--json")
     return parser
 
 
@@ -194,15 +194,14 @@ def _device(args: argparse.Namespace) -> int:
     )
     report = fit_device_model(config)
     print(format_report(report))
-    if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(json.dumps(report, indent=1))
+    if args.json:
+        write_json(args.json, report)
     return 0
 
 
 def _circuit(args: argparse.Namespace) -> int:
     from surrogate.circuit.distill import DistillConfig
-    from surrogate.circuit.fit_circuit import fit_circuit, print_summary, write_report
+    from surrogate.circuit.fit_circuit import fit_circuit, print_summary
     from surrogate.circuit.train import FitConfig
 
     config = FitConfig(
@@ -221,7 +220,7 @@ def _circuit(args: argparse.Namespace) -> int:
     summary = fit_circuit(
         args.circuit,
         args.tech,
-        args.samples,
+        args.n,
         args.seed,
         args.workers,
         args.out,
@@ -230,12 +229,12 @@ def _circuit(args: argparse.Namespace) -> int:
         physics=not args.no_physics,
     )
     print_summary(summary)
-    if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        write_report(summary, args.report)
+    if args.json:
+        write_json(args.json, summary)
     return 0
 
 
+@keeps_stdout_for_json
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:

@@ -28,7 +28,7 @@ def test_a_bad_flag_or_method_is_one_line_and_exit_2(capsys):
         main(["sizing", "--bogus"])
     assert stop.value.code == 2
     assert main(["sizing", "--quick", "--methods", "ours,gradient"]) == 2
-    assert main(["sizing", "--box", "3"]) == 2  # no circuit, no --quick
+    assert main(["sizing", "--n", "3"]) == 2  # no circuit, no --quick
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 3 and all(e.startswith("error: ") for e in errors)
 
@@ -97,7 +97,7 @@ def test_quick_sizing_benchmark(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_quick_speed_table(tmp_path: Path) -> None:
     out = tmp_path / "speed.json"
-    assert main(["speed", "--quick", "--designs", "12", "--json", str(out)]) == 0
+    assert main(["speed", "--quick", "--n", "12", "--json", str(out)]) == 0
     result = json.loads(out.read_text())
     simulation = result["simulation"]
     assert simulation["scaling_2_workers"] > 0

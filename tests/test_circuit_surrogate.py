@@ -130,7 +130,7 @@ def fitted_by_cli(tmp_path_factory):
         "op2",
         "--tech",
         "generic",
-        "--samples",
+        "--n",
         "64",
         "--hidden",
         "16",
@@ -146,7 +146,7 @@ def fitted_by_cli(tmp_path_factory):
         "2",
         "--out",
         str(out),
-        "--report",
+        "--json",
         str(report),
     ]
     env = {**os.environ, "JAXSIZER_STORE": str(tmp_path / "store.sqlite")}
@@ -212,7 +212,7 @@ def test_stale_student_is_removed_when_saving_without_one(tmp_path, smooth_fit):
         (["envs.surrogate_bench", "--batch", "0"], "--batch: must be >= 1"),
         (["envs.surrogate_bench", "--model", "big"], "--model: invalid choice"),
         (["surrogate.fit", "circuit", "--loss", "huber"], "--loss: invalid choice"),
-        (["surrogate.fit", "circuit", "--samples", "0"], "--samples: must be >= 1"),
+        (["surrogate.fit", "circuit", "--n", "0"], "--n: must be >= 1"),
     ],
 )
 def test_bad_cli_arguments_give_one_line(argv, message):

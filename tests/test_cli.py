@@ -68,26 +68,26 @@ def test_run_prints_performance_table(store_file):
 
 
 def test_run_json_then_served_from_store_then_forced(store_file):
-    first = run_cli(*GENERIC_OP2, "--json", store=store_file)
+    first = run_cli(*GENERIC_OP2, "--json", "-", store=store_file)
     assert first.returncode == 0, first.stderr
     [entry] = json.loads(first.stdout)
     assert entry["status"] == "ok" and entry["stored"] is False
     assert entry["performance"]["a_0"] > 20
     assert entry["params"]["Mcm12"] == 4  # the default design
 
-    second = run_cli(*GENERIC_OP2, "--json", store=store_file)
+    second = run_cli(*GENERIC_OP2, "--json", "-", store=store_file)
     [again] = json.loads(second.stdout)
     assert again["stored"] is True
     assert again["performance"] == entry["performance"]
 
-    forced = run_cli(*GENERIC_OP2, "--json", "--force", store=store_file)
+    forced = run_cli(*GENERIC_OP2, "--json", "-", "--force", store=store_file)
     [fresh] = json.loads(forced.stdout)
     assert fresh["stored"] is False and fresh["status"] == "ok"
     assert fresh["performance"]["a_0"] == pytest.approx(entry["performance"]["a_0"])
 
 
 def test_run_random_json(store_file):
-    result = run_cli(*GENERIC_OP2, "--random", "3", "--json", store=store_file)
+    result = run_cli(*GENERIC_OP2, "--n", "3", "--json", "-", store=store_file)
     assert result.returncode == 0, result.stderr
     entries = json.loads(result.stdout)
     assert len(entries) == 3
@@ -107,6 +107,7 @@ def test_run_sky130(store_file):
         "--params",
         '{"Wdp1": 1e-5}',
         "--json",
+        "-",
         store=store_file,
     )
     assert result.returncode == 0, result.stderr
@@ -287,9 +288,9 @@ BAD_INPUT: dict[str, tuple[Callable[[dict[str, Path]], list[str]], tuple]] = {
         ],
         ("no corner", "ss"),
     ),
-    "random 0": (lambda f: [*GENERIC_OP2, "--random", "0"], ("--random",)),
+    "random 0": (lambda f: [*GENERIC_OP2, "--n", "0"], ("--n",)),
     "negative seed": (
-        lambda f: [*GENERIC_OP2, "--random", "2", "--seed", "-1"],
+        lambda f: [*GENERIC_OP2, "--n", "2", "--seed", "-1"],
         ("--seed",),
     ),
     "NaN temperature": (
@@ -374,6 +375,7 @@ def test_divider_without_injection_runs(tmp_path, store_file):
         "--tech",
         "generic",
         "--json",
+        "-",
         store=store_file,
     )
     assert result.returncode == 0, result.stderr

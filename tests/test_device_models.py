@@ -270,7 +270,7 @@ def test_training_compiles_the_epoch_once():
         ["device", "--tech", "generic"],
         ["circuit", "op2"],
         ["circuit", "--circuit", "nosuchcircuit", "--tech", "generic"],
-        ["circuit", "--circuit", "op2", "--tech", "generic", "--samples", "0"],
+        ["circuit", "--circuit", "op2", "--tech", "generic", "--n", "0"],
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(argv):

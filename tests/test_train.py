@@ -72,6 +72,16 @@ def _run(module: str, *args, check=True, **kwargs):
     )
 
 
+def _plain_ngspice(deck):
+    return subprocess.run(
+        ["ngspice", "-b", deck.name],
+        cwd=deck.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
 def _lines(path):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
@@ -180,7 +190,7 @@ def test_eval_json_lists_every_target(trained_run, tmp_path):
     out = tmp_path / "eval.json"
     _run(
         "train.eval",
-        *("--run", str(trained_run), "--box", "30", "--max-sims", "2"),
+        *("--run", str(trained_run), "--n", "30", "--max-sims", "2"),
         *("--workers", "2", "--json", str(out)),
     )
     report = json.loads(out.read_text())
@@ -205,9 +215,20 @@ def test_size_a_partial_target_writes_netlist_and_plot(trained_run, tmp_path):
     assert proc.returncode in (0, 1), proc.stderr  # 1: not met, said plainly
     assert "performance in ngspice vs target" in proc.stdout
     assert "(none)" in proc.stdout  # pm and i_supply carry no requirement
-    assert (out / "sized.sp").is_file()
     assert (out / "bode.png").stat().st_size > 0
     result = json.loads((out / "result.json").read_text())
+    # the exported subckt in its testbench, run by plain ngspice, gives the
+    # figures train.size reported (same models; see tests/test_export.py)
+    from sim.export import printed_figures
+
+    assert (out / "twostage_sized.subckt").is_file()
+    ran = _plain_ngspice(out / "twostage_tb.sp")
+    printed = printed_figures(ran.stdout, tuple(result["figures"]))
+    assert {"a_0", "ugbw", "i_supply"} <= set(printed)
+    for name, value in printed.items():
+        reported = result["figures"][name]  # None: not a number
+        expected = float("nan") if reported is None else reported
+        assert value == pytest.approx(expected, rel=1e-9, nan_ok=True), name
     assert result["target"] == {"a_0": 40.0, "ugbw": 2e6}
     assert result["met"] == all(m >= 0 for m in result["margins"].values())
     assert 0 <= result["sims"] <= 3 and set(result["figures"]) >= {"a_0", "ugbw"}
@@ -275,7 +296,7 @@ def test_damaged_run_directories_give_one_line_and_create_nothing(tmp_path, dama
     before = sorted(p.name for p in tmp_path.rglob("*"))
     for module, extra in (
         ("train.size", ["--target", "a_0>=40dB"]),
-        ("train.eval", ["--box", "3"]),
+        ("train.eval", ["--n", "3"]),
         ("train", ["--resume"]),
     ):
         proc = _run(module, "--run", str(run), *extra, check=False)

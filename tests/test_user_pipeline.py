@@ -87,7 +87,7 @@ def test_user_files_through_every_command(
     where = ["--circuit", str(circuit), "--tech", str(ptm45_tech)]
 
     targets = work / "targets.json"
-    proc = _run("envs.specs", *where, "--n", "20", "--out", str(targets), cwd=work)
+    proc = _run("envs.specs", *where, "--n", "20", "--json", str(targets), cwd=work)
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads(targets.read_text())["held_out"]) == 4
 

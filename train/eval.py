@@ -1,9 +1,9 @@
 """``python -m train.eval``: strict success of a run on targets from the box.
 
-    python -m train.eval --run runs/twostage --box 1000 --seed 1 --json out.json
+    python -m train.eval --run runs/twostage --n 1000 --seed 1 --json out.json
     python -m train.eval --run runs/twostage --targets targets.json
 
-Targets are drawn uniformly from the circuit's declared box (``--box N``,
+Targets are drawn uniformly from the circuit's declared box (``--n N``,
 ``--seed``; the default) or read from a target file. Every target is sized
 with at most ``--max-sims`` SPICE simulations (``train.sizer``); success means
 every spec met in ngspice. Prints a table (success, median and p90 sims per
@@ -13,13 +13,17 @@ missed, sims used, parameters, verified figures and per-spec margins.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
+from sim.cli_conventions import (
+    add_count_option,
+    add_json_option,
+    keeps_stdout_for_json,
+    write_json,
+)
 from sim.errors import OneLineArgumentParser, UserInputError
 from sim.target_text import load_targets, targets_json
 
@@ -28,15 +32,15 @@ def _parser() -> OneLineArgumentParser:
     parser = OneLineArgumentParser(prog="python -m train.eval", description=__doc__)
     parser.add_argument("--run", required=True, help="run directory (python -m train)")
     parser.add_argument("--targets", default=None, help="a target JSON file")
-    parser.add_argument("--box", type=int, default=1000, help="targets from the box")
+    add_count_option(
+        parser, 1000, "targets drawn uniformly from the box", old=["--box"]
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of the box draw")
     parser.add_argument(
         "--max-sims", type=int, default=5, help="new SPICE sims per target at most"
     )
     parser.add_argument("--limit", type=int, default=None, help="first N targets")
-    parser.add_argument(
-        "--json", default=None, metavar="PATH", help="write the report (per target)"
-    )
+    add_json_option(parser, "the report (per target)")
     parser.add_argument(
         "--workers", type=int, default=None, help="ngspice workers (default: cores)"
     )
@@ -53,8 +57,8 @@ def evaluate(args) -> dict:
     """Size the targets of ``args`` with the run's sizer; the report dict."""
     from train.sizing import TrainedSizer
 
-    if args.max_sims < 0 or args.box < 1:
-        raise UserInputError("--max-sims must be >= 0 and --box >= 1")
+    if args.max_sims < 0:
+        raise UserInputError("--max-sims must be >= 0")
     sizer = TrainedSizer(args.run, args.workers)
     try:
         box = sizer.problem.box
@@ -62,9 +66,9 @@ def evaluate(args) -> dict:
             targets = load_targets(args.targets, box)
             source = f"target file {args.targets}"
         else:
-            targets = box.sample(args.box, args.seed)
+            targets = box.sample(args.n, args.seed)
             source = (
-                f"{args.box} targets uniform over the declared box (seed {args.seed})"
+                f"{args.n} targets uniform over the declared box (seed {args.seed})"
             )
         targets = targets[: args.limit]
         started = time.perf_counter()
@@ -108,6 +112,7 @@ def evaluate(args) -> dict:
     }
 
 
+@keeps_stdout_for_json
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -120,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         if key != "per_target":
             print(f"| {key} | {value} |")
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
+        write_json(args.json, report)
     return 0
 
 
