@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from sim import circuit_checks as checks
 from sim.deck_check import SAFE_ANALYSIS, absolute_includes, expand_deck
 from sim.errors import UserInputError
 from sim.measure_kinds import DESIGN_KINDS, KINDS
@@ -161,6 +162,7 @@ class Circuit:
     reward: str = "amplifier"  # or "distance": point targets (GAC²E's nand4, st1)
     electrical_space: str = ""  # name of the v0 sizing procedure, if any
     surrogate_physics: str = ""  # name of the surrogate's physics estimator
+    ports: tuple[str, ...] = ()  # the netlist's nodes a testbench may connect to
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -484,6 +486,7 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
         "reward",
         "electrical_space",
         "surrogate_physics",
+        "ports",
     }
     unknown = set(data) - known
     if unknown:
@@ -518,9 +521,9 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
     devices, op_tb, op_an = _operating_point(
         data.get("operating_point"), testbenches, where
     )
-    _check_transistors(netlist, f"{where}: {data['netlist']}")
-    _check_element_names(netlist, testbenches, where)
-    _check_measure_devices(measures, netlist, devices, where)
+    ports = _check_netlists(
+        data, netlist, testbenches, measures, devices, where, technology
+    )
     box = _box(data.get("specs") or {}, measures, where)
     reward = data.get("reward", "amplifier")
     if reward not in REWARDS:
@@ -565,6 +568,7 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
         technology=tech_name or "",
         fingerprint=digest.hexdigest()[:16],
         reward=reward,
+        ports=ports,
         **procedures,
     )
 
@@ -683,127 +687,61 @@ def _testbenches(spec: Any, directory: Path, where: str) -> tuple[Testbench, ...
     return tuple(out)
 
 
-def _top_level_lines(text: str) -> list[tuple[int, list[str]]]:
-    """(line number, tokens) of element lines outside ``.subckt`` blocks,
-    continuation lines joined; comments and dot commands skipped."""
-    out: list[tuple[int, list[str]]] = []
-    depth = 0
-    for number, raw in enumerate(text.splitlines(), start=1):
-        tokens = raw.split()
-        if not tokens or tokens[0].startswith("*"):
-            continue
-        if tokens[0].startswith("+"):
-            if out and depth == 0:
-                rest = [raw.strip()[1:].strip()] if raw.strip() != "+" else []
-                out[-1][1].extend(" ".join(rest).split())
-            continue
-        word = tokens[0].lower()
-        if word.startswith(".subckt"):
-            depth += 1
-        elif word.startswith(".ends"):
-            depth = max(depth - 1, 0)
-        elif depth == 0 and not word.startswith("."):
-            out.append((number, tokens))
-    return out
-
-
-def _check_transistors(netlist: str, where: str) -> None:
-    """Every ``M`` line on nmos/pmos has four nodes and both ``W=`` and ``L=``
-    (without ``L=`` ngspice silently takes the model's default length)."""
-    for number, tokens in _top_level_lines(netlist):
-        if tokens[0][0] not in "mM":
-            continue
-        polarity = [i for i, t in enumerate(tokens) if t.lower() in ("nmos", "pmos")]
-        if not polarity:
-            continue  # a transistor on the user's own model: written as is
-        if polarity[0] != 5:
-            raise _fail(
-                where,
-                f"line {number}: {tokens[0]} needs drain gate source bulk "
-                "nmos|pmos W=... L=...",
-            )
-        keys = [t.partition("=")[0].lower() for t in tokens[6:]]
-        for token in tokens[6:]:
-            if "=" not in token:
-                raise _fail(
-                    where, f"line {number}: {tokens[0]}: {token!r} is not key=value"
-                )
-        for key in ("w", "l"):
-            if keys.count(key) != 1:
-                raise _fail(
-                    where,
-                    f"line {number}: {tokens[0]} needs exactly one "
-                    f"{key.upper()}=... (got {keys.count(key)})",
-                )
-
-
-def _check_element_names(
-    netlist: str, testbenches: tuple[Testbench, ...], where: str
-) -> None:
-    """No element is defined twice in one deck (the circuit's netlist and
-    each testbench are simulated as one flat netlist)."""
-    circuit_names = {}
-    for number, tokens in _top_level_lines(netlist):
-        name = tokens[0].lower()
-        if name in circuit_names:
-            raise _fail(
-                where,
-                f"netlist lines {circuit_names[name]} and {number} both define "
-                f"{tokens[0]}",
-            )
-        circuit_names[name] = number
-    for tb in testbenches:
-        seen: dict[str, int] = {}
-        for number, tokens in _top_level_lines(tb.template):
-            name = tokens[0].lower()
-            if name in circuit_names:
-                raise _fail(
-                    where,
-                    f"testbench {tb.name} line {number}: {tokens[0]} is also an "
-                    f"element of the circuit netlist (line {circuit_names[name]})",
-                )
-            if name in seen:
-                raise _fail(
-                    where,
-                    f"testbench {tb.name} lines {seen[name]} and {number} both "
-                    f"define {tokens[0]}",
-                )
-            seen[name] = number
-
-
-def _check_measure_devices(
-    measures: tuple[Measure, ...], netlist: str, devices: dict[str, str], where: str
-) -> None:
-    """Devices a design measure reads exist in the netlist and have their
-    operating point read (Pelgrom's offset needs each pair's gm)."""
-    transistors = {
-        tokens[0]
-        for _, tokens in _top_level_lines(netlist)
-        if tokens[0][0] in "mM" and len(tokens) > 5
+def _check_netlists(
+    data: dict,
+    netlist: str,
+    testbenches: tuple[Testbench, ...],
+    measures: tuple[Measure, ...],
+    devices: dict[str, str],
+    where: str,
+    technology: Any,
+) -> tuple[str, ...]:
+    """The netlists against the YAML (``sim.circuit_checks``): transistor
+    lines, element names, parameters, measured vectors, op-point devices
+    and, with ``ports`` declared, nodes shared with the testbenches."""
+    netlist_file = checks.display_name(data["netlist"])
+    files = {
+        tb.name: checks.display_name(data["testbenches"][tb.name]["netlist"])
+        for tb in testbenches
     }
-    for measure in measures:
-        if measure.function != "offset_pelgrom":
-            continue
-        for pair in measure.args["pairs"].split(","):
-            names = [n.strip() for n in pair.split("/")]
-            if len(names) != 2 or not all(names):
-                raise _fail(
-                    where,
-                    f"measure {measure.name}: pairs must read 'A/B,C/D', got "
-                    f"{measure.args['pairs']!r}",
-                )
-            for name in names:
-                if name not in transistors:
-                    raise _fail(
-                        where,
-                        f"measure {measure.name}: no transistor {name} in the netlist",
-                    )
-                if name not in devices:
-                    raise _fail(
-                        where,
-                        f"measure {measure.name}: device {name} must be listed in "
-                        "operating_point.devices (its gm weights the offset)",
-                    )
+    checks.check_transistors(netlist, f"{where}: {data['netlist']}")
+    checks.check_element_names(netlist, testbenches, where)
+    templates = {netlist_file: netlist}
+    for tb in testbenches:
+        templates.setdefault(files[tb.name], tb.template)
+        if templates[files[tb.name]] != tb.template:  # same name, other folder
+            templates[f"{files[tb.name]} ({tb.name})"] = tb.template
+    checks.check_parameters(
+        (data.get("parameters") or {}).keys(),
+        (data.get("constants") or {}).keys(),
+        templates,
+        where,
+        lambda: _technology_declarations(technology),
+    )
+    checks.check_measures(measures, netlist, testbenches, files, where)
+    op = (data.get("operating_point") or {}).get("analysis", "")
+    commands = {
+        f"{tb.name}.{a.name}": a.command for tb in testbenches for a in tb.analyses
+    }
+    if devices:
+        checks.check_operating_point(devices, netlist, commands[op], op, where)
+    checks.check_measure_devices(measures, netlist, devices, where)
+    ports = checks.port_list(data.get("ports"), where)
+    if ports:
+        checks.check_ports(ports, netlist, netlist_file, testbenches, files, where)
+    return ports
+
+
+def _technology_declarations(technology: Any) -> set[str]:
+    """Parameter names the technology's model files declare (lower case)."""
+    if technology is None or not hasattr(technology, "includes"):
+        return set()
+    try:
+        lines = technology.includes(None)
+    except (UserInputError, OSError):
+        return set()
+    deck = "\n".join(lines)
+    return checks.parameter_use(deck).declared | checks.include_declarations(deck)
 
 
 def _locate(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.circuit import load_circuit
+from sim.circuit import builtin_circuits, load_circuit
 from sim.errors import UserInputError
 from sim.job import Analysis, SimulationJob
 from sim.ngspice_session import classify_messages
@@ -138,3 +138,194 @@ def test_ngspice_load_error_message_is_kept_whole(tmp_path, pool, store):
     assert result.status is Status.ERROR
     assert "q1 out in 0 nosuchbjt" in result.message.lower()
     assert not result.message.rstrip().endswith("substitute:")
+
+
+PORTS = "ports: [in, out, vdd]\n"
+VN = "{{measure: noise_density, analysis: tb.noise, spectrum: {}, frequency: 10}}"
+NOISE = "  tb: {netlist: tb.sp, analyses: {op: op, ac: ac dec 10 1 1G, noise: noise v(out) vin dec 10 1 1G}}"  # noqa: E501
+
+
+@pytest.mark.parametrize(
+    ("yaml_change", "netlist", "testbench", "message"),
+    [
+        # parameters read but not declared, declared but not read
+        (
+            None,
+            NETLIST.replace("W={W} L", "W={Wx} L", 1),
+            TESTBENCH,
+            r"dut.sp line 1 reads parameter 'Wx', which is declared nowhere: add it",
+        ),
+        (
+            None,
+            NETLIST,
+            TESTBENCH.replace("dc 0.6", "dc {VIN}"),
+            r"tb.sp line 2 reads parameter 'VIN', which is declared nowhere",
+        ),
+        (
+            ("  W: {bounds", "  W2: {bounds: [1, 2]}\n  W: {bounds"),
+            NETLIST,
+            TESTBENCH,
+            r"parameter W2 is declared but no netlist uses it: write \{W2\}",
+        ),
+        (
+            ("parameters:", "constants: {Rl: 1000}\nparameters:"),
+            NETLIST,
+            TESTBENCH,
+            "constant Rl is declared but no netlist uses it",
+        ),
+        # measures that read what their analysis does not produce
+        (
+            ("analysis: tb.ac, output: v(out)", "analysis: tb.op, output: v(out)"),
+            NETLIST,
+            TESTBENCH,
+            "measure gain: dc_gain reads 'ac' analyses but tb.op is 'op'",
+        ),
+        (
+            ("output: v(out)", "output: v(outx)"),
+            NETLIST,
+            TESTBENCH,
+            "measure gain: output v.outx. is not produced by tb.ac: no node outx "
+            "in the netlist or tb.sp",
+        ),
+        (
+            ("output: v(out)", "output: 'v(out,inx)'"),
+            NETLIST,
+            TESTBENCH,
+            "no node inx in the netlist or tb.sp",
+        ),
+        (
+            (
+                "unit: dB}",
+                "unit: dB}\n  p: {measure: supply_power, analysis: tb.op, source: vdx}",
+            ),
+            NETLIST,
+            TESTBENCH,
+            r"measure p: source vdx is not produced by tb.op: no voltage source "
+            r"vdx \(i\(\) reads a source's current\)",
+        ),
+        (
+            ("output: v(out)", "output: i(r1)"),
+            NETLIST,
+            TESTBENCH,
+            "no voltage source r1",
+        ),
+        (
+            (
+                "unit: dB}",
+                "unit: dB}\n  vn: {measure: noise_density, analysis: tb.ac, "
+                "spectrum: onoise_spectrum, frequency: 10}",
+            ),
+            NETLIST,
+            TESTBENCH,
+            "measure vn: noise_density reads 'noise' analyses but tb.ac is 'ac'",
+        ),
+        (
+            [
+                (
+                    "  tb: {netlist: tb.sp, analyses: {op: op, ac: ac dec 10 1 1G}}",
+                    NOISE,
+                ),
+                ("unit: dB}", "unit: dB}\n  vn: " + VN.format("onoise_spectrum")),
+            ],
+            NETLIST,
+            TESTBENCH,
+            None,  # the noise spectra are vectors of a noise analysis
+        ),
+        (
+            [
+                (
+                    "  tb: {netlist: tb.sp, analyses: {op: op, ac: ac dec 10 1 1G}}",
+                    NOISE,
+                ),
+                ("unit: dB}", "unit: dB}\n  vn: " + VN.format("noise_out")),
+            ],
+            NETLIST,
+            TESTBENCH,
+            r"measure vn: spectrum noise_out is not produced by tb.noise: no node "
+            r"noise_out \(a noise analysis gives inoise_spectrum, onoise_spectrum\)",
+        ),
+        # operating points
+        (
+            ("{MN1: nmos, MN2: nmos}", "{MN1: nmos, MN2: nmos, MN9: nmos}"),
+            NETLIST,
+            TESTBENCH,
+            "operating_point: no transistor MN9 in the netlist",
+        ),
+        (
+            ("  analysis: tb.op\n", "  analysis: tb.ac\n"),
+            NETLIST,
+            TESTBENCH,
+            "operating_point: tb.ac is 'ac'; device operating points are read "
+            "from an op analysis",
+        ),
+        # ports: a node of the circuit netlist a testbench uses by accident
+        (
+            ("netlist: dut.sp\n", "netlist: dut.sp\n" + PORTS),
+            NETLIST,
+            TESTBENCH + "R9 x 0 1k\n",
+            "node x of dut.sp is not in ports but testbench tb .tb.sp. uses it too, "
+            "which connects them: rename the node in one file or add it to ports",
+        ),
+        (
+            ("netlist: dut.sp\n", "netlist: dut.sp\nports: [in, out]\n"),
+            NETLIST,
+            TESTBENCH,
+            "node vdd of dut.sp is not in ports but testbench tb",
+        ),
+        (
+            ("netlist: dut.sp\n", "netlist: dut.sp\nports: [in, out, vdd, nx]\n"),
+            NETLIST,
+            TESTBENCH,
+            "ports: nx is not a node of dut.sp: fix the name or remove it from ports",
+        ),
+        (
+            ("netlist: dut.sp\n", "netlist: dut.sp\nports: in\n"),
+            NETLIST,
+            TESTBENCH,
+            "ports must be a non-empty list of node names",
+        ),
+        (
+            ("netlist: dut.sp\n", "netlist: dut.sp\nports: [in, 'a b']\n"),
+            NETLIST,
+            TESTBENCH,
+            "ports: 'a b' is not a node name",
+        ),
+    ],
+)
+def test_validation_messages(tmp_path, yaml_change, netlist, testbench, message):
+    yaml_text = YAML
+    changes = [yaml_change] if isinstance(yaml_change, tuple) else yaml_change or []
+    for old, new in changes:
+        assert old in yaml_text
+        yaml_text = yaml_text.replace(old, new, 1)
+    if message is None:
+        _load(tmp_path, netlist, testbench, yaml_text)
+        return
+    with pytest.raises(UserInputError, match=message) as info:
+        _load(tmp_path, netlist, testbench, yaml_text)
+    text = str(info.value)
+    assert "\n" not in text and text.startswith("circuit "), text
+
+
+def test_names_a_template_declares_itself_load(tmp_path):
+    """``.param``, ``.func``, subcircuit parameters and ``.param`` lines of an
+    included file declare names; ``v()`` probes in expressions are not names."""
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "values.inc").write_text(".param Rload=10k\n")
+    netlist = (
+        NETLIST.replace("R1 vdd out 10k", "R1 vdd out {Rload}")
+        + ".subckt half a b k=2\nR1 a b {k*Rin}\n.ends\nX1 out mid half k=3\n"
+    )
+    testbench = (
+        ".include values.inc\n.param Rin={2*Rload}\n.func twice(x) {2*x}\n"
+        + TESTBENCH
+        + "B1 mid 0 v={twice(1)}*v(in)\n"
+    )
+    _load(tmp_path, netlist, testbench)
+
+
+def test_library_circuits_declare_their_ports():
+    tech = load_technology("generic")
+    for name in builtin_circuits():
+        assert load_circuit(name, tech).ports, name
