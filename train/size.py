@@ -3,9 +3,11 @@
     python -m train.size --run runs/op2-sky130 \\
         --target "a_0>=40dB ugbw>=10MHz pm>=60deg power<=300uW"
 
-Prints the parameter table and performance vs target, writes the sized
-netlist and a Bode plot, and says so plainly when no candidate meets the
-target (showing the closest).
+Prints the parameter table and performance vs target, writes result.json,
+the sized circuit as a reusable ``<circuit>_sized.subckt`` with a testbench
+``<circuit>_tb.sp`` that plain ``ngspice -b`` runs (see ``sim.export``) and a
+Bode plot, and says so plainly when no candidate meets the target (showing
+the closest).
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
         "--out",
         default=None,
         metavar="DIR",
-        help="directory for the netlist and plots (default: <run>/sized)",
+        help="directory for result.json, the subckt, testbenches and plots "
+        "(default: <run>/sized)",
     )
     parser.add_argument(
         "--minimise",
@@ -181,6 +184,7 @@ def result_json(sizer, result) -> dict:
 
 
 def _write(sizer, result, out: Path) -> None:
+    from sim.export import export_design
     from sim.plot import plot_design
     from sim.simulator import Simulator
 
@@ -188,9 +192,21 @@ def _write(sizer, result, out: Path) -> None:
     (out / "result.json").write_text(json.dumps(result_json(sizer, result), indent=1))
     print(f"wrote {out / 'result.json'}")
     simulator = sizer.session.simulator
-    first = simulator.circuit.testbenches[0].name
-    (out / "sized.sp").write_text(simulator.deck(first, result.params))
-    print(f"wrote {out / 'sized.sp'}")
+    try:  # the sized circuit as a .subckt and testbenches for plain ngspice
+        exported = export_design(
+            simulator.circuit,
+            simulator.technology,
+            result.params,
+            out,
+            simulator.corner,
+            simulator.temperature,
+        )
+    except UserInputError as error:  # e.g. the models live on a remote server
+        print(f"no subckt: {error}")
+    else:
+        print(f"wrote {exported.subckt} (ports: {' '.join(exported.ports)})")
+        for path in exported.testbenches:
+            print(f"wrote {path} (run: cd {out} && ngspice -b {path.name})")
     tech = simulator.technology
     with Simulator(
         sizer.session.options.circuit,
