@@ -1,0 +1,145 @@
+"""``python -m sim.store_export``: the simulation store as a table (CSV or Parquet).
+
+    python -m sim.store_export --store ~/.cache/jaxsizer/simulations.sqlite \\
+        --circuit op2 --tech sky130 --csv op2.csv
+
+One row per stored simulation: ``circuit``, ``tech``, ``corner``,
+``temperature`` (C), ``status``, ``message``, ``elapsed`` (s), ``created``
+(Unix time), ``key``, then one column per parameter (``param.<name>``, SI) and
+per figure (``figure.<name>``, SI; device operating points as
+``figure.<device>:<quantity>``), sorted by name. A value a row lacks (another
+circuit's parameter, a figure of a failed simulation) is empty in CSV and null
+in Parquet; NaN stays NaN. Parquet needs pandas and pyarrow
+(``pip install 'jaxsizer[parquet]'``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sim.errors import EXIT_USAGE, OneLineArgumentParser, UserInputError
+from sim.store import SimulationStore, StoredSimulation, default_store_path
+
+FIXED = (
+    "circuit",
+    "tech",
+    "corner",
+    "temperature",
+    "status",
+    "message",
+    "elapsed",
+    "created",
+    "key",
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = OneLineArgumentParser(
+        prog="python -m sim.store_export",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--store",
+        default=None,
+        metavar="PATH",
+        help="the SQLite store (default: $JAXSIZER_STORE or "
+        "~/.cache/jaxsizer/simulations.sqlite)",
+    )
+    parser.add_argument("--circuit", default=None, help="only this circuit's rows")
+    parser.add_argument("--tech", default=None, help="only this technology's rows")
+    out = parser.add_mutually_exclusive_group(required=True)
+    out.add_argument("--csv", metavar="FILE", help="write a CSV file")
+    out.add_argument(
+        "--parquet", metavar="FILE", help="write a Parquet file (pandas, pyarrow)"
+    )
+    return parser
+
+
+def store_rows(
+    rows: Sequence[StoredSimulation],
+) -> tuple[list[str], list[dict[str, object]]]:
+    """Column names and one dict per simulation (missing values absent)."""
+    params = sorted({name for r in rows for name in r.params})
+    figures = sorted({name for r in rows for name in r.performance})
+    columns = [
+        *FIXED,
+        *(f"param.{n}" for n in params),
+        *(f"figure.{n}" for n in figures),
+    ]
+    table = []
+    for r in rows:
+        row: dict[str, object] = {
+            "circuit": r.circuit,
+            "tech": r.technology,
+            "corner": r.corner,
+            "temperature": r.temperature,
+            "status": r.status,
+            "message": r.message,
+            "elapsed": r.elapsed,
+            "created": r.created,
+            "key": r.key,
+        }
+        row |= {f"param.{k}": v for k, v in r.params.items()}
+        row |= {f"figure.{k}": v for k, v in r.performance.items()}
+        table.append(row)
+    return columns, table
+
+
+def _number(value: object) -> object:
+    """A float as CSV text that reads back exactly (repr; nan, inf, -inf)."""
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else str(value)
+    return value
+
+
+def write_csv(path: Path, columns: list[str], table: list[dict]) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, restval="")
+        writer.writeheader()
+        for row in table:
+            writer.writerow({k: _number(v) for k, v in row.items()})
+
+
+def write_parquet(path: Path, columns: list[str], table: list[dict]) -> None:
+    try:
+        import pandas as pd
+        import pyarrow  # noqa: F401  (pandas' Parquet engine)
+    except ImportError as error:
+        raise UserInputError(
+            f"--parquet needs pandas and pyarrow ({error.name} is missing): "
+            "pip install 'jaxsizer[parquet]', or use --csv"
+        ) from None
+    pd.DataFrame(table, columns=columns).to_parquet(path, index=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        path = Path(args.store) if args.store else default_store_path()
+        if not path.is_file():
+            raise UserInputError(f"no simulation store at {path}")
+        with SimulationStore(path) as store:
+            rows = store.query(circuit=args.circuit, technology=args.tech)
+        columns, table = store_rows(rows)
+        out = Path(args.csv or args.parquet)
+        if not out.parent.is_dir():
+            raise UserInputError(f"directory {out.parent} does not exist")
+        if args.csv:
+            write_csv(out, columns, table)
+        else:
+            write_parquet(out, columns, table)
+    except UserInputError as error:
+        sys.stderr.write(f"error: {' '.join(str(error).split())}\n")
+        return EXIT_USAGE
+    print(f"wrote {len(table)} simulation(s), {len(columns)} columns, to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
