@@ -29,7 +29,8 @@ ENTRY = {
     "benchmarks/backend_speed.py": "benchmarks.backend_speed",
     "benchmarks/box_targets.py": "benchmarks.box_targets",
 }
-INTERNAL = {"sim.worker"}  # started by the pool, not by a user
+# started by the pool, not by a user; the dispatcher itself
+INTERNAL = {"sim.worker", "train.command"}
 
 
 def _available(module: str) -> bool:
