@@ -1,7 +1,7 @@
 """``python -m benchmarks sizing``: every method on the same targets at equal
 total SPICE budget, counted from each method's own simulation store.
 
-    python -m benchmarks sizing --circuit twostage --tech generic --box 100 \\
+    python -m benchmarks sizing --circuit twostage --tech generic --n 100 \\
         [--budget-per-target 5] [--methods ours,random_pool,random,cmaes,tpe,...] \\
         [--run RUN] [--out DIR] [--quick]
 
@@ -53,6 +53,7 @@ from benchmarks.sizing_report import (
     summary_line,
     table,
 )
+from sim.cli_conventions import add_count_option, add_out_option
 from sim.errors import UserInputError, positive_int
 from sim.session import ProblemOptions, open_session
 from sim.store import SimulationStore
@@ -73,11 +74,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tech", default=None, help="technology name or YAML path")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--targets", default=None, help="a target JSON file")
-    source.add_argument(
-        "--box",
-        type=positive_int,
-        default=None,
-        help="N targets uniform over the declared box (default 100; quick 10)",
+    add_count_option(
+        source,
+        None,
+        "targets uniform over the declared box (default 100; quick 10)",
+        old=["--box"],
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the box draw")
     parser.add_argument(
@@ -116,9 +117,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers", type=positive_int, default=2, help="ngspice workers per method"
     )
-    parser.add_argument(
-        "--out", default=None, help="output directory (default bench-sizing/<c>-<t>)"
-    )
+    add_out_option(parser, "the report and runs (default bench-sizing/<c>-<t>)")
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -131,15 +130,15 @@ def resolve(args: argparse.Namespace) -> argparse.Namespace:
     if args.quick:
         args.circuit = args.circuit or "twostage"
         args.tech = args.tech or "generic"
-        if args.targets is None and args.box is None:
-            args.box = 10
+        if args.targets is None and args.n is None:
+            args.n = 10
         args.budget_per_target = args.budget_per_target or 3
         args.train_flags = args.train_flags or QUICK_TRAIN
         args.ppo_flags = args.ppo_flags or QUICK_PPO
     if args.circuit is None or args.tech is None:
         raise UserInputError("give --circuit and --tech (or --quick)")
-    if args.targets is None and args.box is None:
-        args.box = 100
+    if args.targets is None and args.n is None:
+        args.n = 100
     args.budget_per_target = args.budget_per_target or 5
     args.methods = [m for m in args.methods.split(",") if m]
     unknown = sorted(set(args.methods) - set(METHODS))
@@ -442,8 +441,8 @@ def load_problem(args) -> tuple[ProblemOptions, object, np.ndarray, Path]:
         targets = load_targets(args.targets, box)
         source = f"target file {args.targets}"
     else:
-        targets = box.sample(args.box, args.seed)
-        source = f"{args.box} targets uniform over the declared box (seed {args.seed})"
+        targets = box.sample(args.n, args.seed)
+        source = f"{args.n} targets uniform over the declared box (seed {args.seed})"
     targets_file = args.out / "targets.json"
     targets_file.write_text(json.dumps(targets_json(targets, box), indent=1) + "\n")
     args.targets_source = source

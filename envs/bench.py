@@ -21,7 +21,6 @@ store, so nothing is served from earlier runs. Prints a table, writes JSON::
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import statistics
 import tempfile
@@ -33,6 +32,11 @@ import numpy as np
 from envs.vector_env import SpiceVectorEnv
 from sim.backend import BackendConfig, make_backend
 from sim.bench import _bench_jobs, _machine, _pool_rate
+from sim.cli_conventions import (
+    add_json_option,
+    keeps_stdout_for_json,
+    write_json,
+)
 from sim.errors import OneLineArgumentParser, positive_int
 from sim.sampling import random_designs
 from sim.simulator import Simulator
@@ -196,6 +200,7 @@ def _print(results: dict) -> None:
     Console().print(table)
 
 
+@keeps_stdout_for_json
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineArgumentParser(prog="python -m envs.bench", description=__doc__)
     parser.add_argument(
@@ -224,9 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         help="figure sets timed: the specs' analyses, or every figure",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the actions")
-    parser.add_argument(
-        "--json", default=None, metavar="PATH", help="write the results (JSON) here"
-    )
+    add_json_option(parser, "the results")
     args = parser.parse_args(argv)
     results: dict = {
         "circuit": args.circuit,
@@ -240,8 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         results[figures] = compare(args, figures)
     _print(results)
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
-        print(f"wrote {args.json}")
+        print(f"wrote {write_json(args.json, results, indent=2)}")
     return 0
 
 

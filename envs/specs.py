@@ -6,7 +6,7 @@ ceiling is measured by ``python -m sim specs``) and splits them at random into
 a training set and a held-out set::
 
     python -m envs.specs --env jaxsizer/op2-generic-v1 --n 1000 --seed 0 \\
-        --out op2_targets.json [--held-out 0.2]
+        --json op2_targets.json [--held-out 0.2]
     python -m envs.specs --circuit DIR/circuit.yaml --tech DIR/tech.yaml ...
 
 The JSON holds ``train`` and ``held_out`` lists of ``{spec: value}`` (SI) and
@@ -18,9 +18,7 @@ episode with ``env.reset(options={"target": ...})``, or as ``--targets`` of
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 import jax
 import numpy as np
@@ -28,6 +26,13 @@ import numpy as np
 from envs.registration import env_ids
 from envs.targets import draw_targets
 from sim.circuit import load_circuit
+from sim.cli_conventions import (
+    add_count_option,
+    add_deprecated_alias,
+    add_json_option,
+    keeps_stdout_for_json,
+    write_json,
+)
 from sim.errors import OneLineArgumentParser, UserInputError
 from sim.problem import SizingProblem, problem_for
 from sim.target_text import targets_json
@@ -71,11 +76,10 @@ def targets_document(
 def _parser() -> argparse.ArgumentParser:
     parser = OneLineArgumentParser(prog="python -m envs.specs", description=__doc__)
     parser.add_argument("--env", default=None, help="e.g. jaxsizer/op2-generic-v1")
-    parser.add_argument("--n", type=int, default=1000, help="number of targets")
+    add_count_option(parser, 1000, "targets drawn (train and held out)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the draw")
-    parser.add_argument(
-        "--out", required=True, metavar="PATH", help="target JSON file to write"
-    )
+    add_json_option(parser, "the targets (required)")
+    add_deprecated_alias(parser, "--out", "--json")
     parser.add_argument(
         "--held-out", type=float, default=0.2, help="fraction held out (0..1)"
     )
@@ -84,11 +88,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+@keeps_stdout_for_json
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.n < 1 or not 0.0 <= args.held_out < 1.0:
-            raise UserInputError("--n must be >= 1 and --held-out in [0, 1)")
+        if args.json is None:
+            raise UserInputError("give --json PATH: the target file to write")
+        if not 0.0 <= args.held_out < 1.0:
+            raise UserInputError("--held-out must be in [0, 1)")
         circuit_name, tech_name = _circuit_and_tech(args)
         technology = load_technology(tech_name)
         circuit = load_circuit(circuit_name, technology)
@@ -98,9 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserInputError as error:
         sys.stderr.write(f"error: {' '.join(str(error).split())}\n")
         return 2
-    Path(args.out).write_text(json.dumps(document, indent=1) + "\n")
+    written = write_json(args.json, document)
     print(
-        f"wrote {args.out}: {len(document['train'])} train and "
+        f"wrote {written}: {len(document['train'])} train and "
         f"{len(document['held_out'])} held-out targets for {document['env']} "
         "(uniform over the declared box)"
     )

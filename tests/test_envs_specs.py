@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jax
 import numpy as np
+import pytest
 
 from envs.config import EnvConfig, build_problem
 from envs.specs import main, sample_targets
@@ -69,7 +70,7 @@ def test_every_environment_draws_the_same_box_targets():
 def test_specs_cli_writes_a_train_and_held_out_split(tmp_path):
     out = tmp_path / "targets.json"
     argv = ["--env", "jaxsizer/op2-generic-v1", "--n", "50", "--seed", "3"]
-    assert main([*argv, "--out", str(out)]) == 0
+    assert main([*argv, "--json", str(out)]) == 0
     doc = json.loads(out.read_text())
     assert (len(doc["train"]), len(doc["held_out"])) == (40, 10)
     assert set(doc["box"]) == {"a_0", "ugbw", "pm", "power"}
@@ -78,19 +79,21 @@ def test_specs_cli_writes_a_train_and_held_out_split(tmp_path):
     held = {tuple(t.values()) for t in doc["held_out"]}
     assert len(train) == 40 and len(held) == 10 and not train & held
     again = tmp_path / "again.json"
-    main([*argv, "--out", str(again)])
+    main([*argv, "--json", str(again)])
     assert json.loads(again.read_text()) == doc
     argv[5] = "4"
-    main([*argv, "--out", str(out)])
+    main([*argv, "--json", str(out)])
     assert json.loads(out.read_text())["train"] != doc["train"]
 
 
 def test_specs_cli_refuses_bad_input(tmp_path, capsys):
     out = str(tmp_path / "t.json")
-    assert main(["--env", "jaxsizer/op99-generic-v1", "--out", out]) == 2
+    assert main(["--env", "jaxsizer/op99-generic-v1", "--json", out]) == 2
     assert "unknown env id" in capsys.readouterr().err
-    assert main(["--env", "jaxsizer/op2-generic-v1", "--n", "0", "--out", out]) == 2
-    assert main(["--env", "jaxsizer/custom-v1", "--out", out]) == 2
+    with pytest.raises(SystemExit) as stop:
+        main(["--env", "jaxsizer/op2-generic-v1", "--n", "0", "--json", out])
+    assert stop.value.code == 2
+    assert main(["--env", "jaxsizer/custom-v1", "--json", out]) == 2
     assert "give --env, or --circuit and --tech" in capsys.readouterr().err
 
 
@@ -99,7 +102,7 @@ def test_python_m_envs_specs_with_a_user_circuit_path(tmp_path):
     circuit = REPO / "sim" / "circuits" / "nand4" / "circuit.yaml"
     result = subprocess.run(
         [sys.executable, "-m", "envs.specs", "--circuit", str(circuit)]
-        + ["--tech", "sky130", "--n", "20", "--seed", "0", "--out", str(out)]
+        + ["--tech", "sky130", "--n", "20", "--seed", "0", "--json", str(out)]
         + ["--held-out", "0.25"],
         capture_output=True,
         text=True,
