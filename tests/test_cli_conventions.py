@@ -187,3 +187,34 @@ def test_sim_run_json_on_stdout_is_strict_json_alone(tmp_path):
     assert [e["params"] for e in json.loads(out.read_text())] == [
         e["params"] for e in entries
     ]
+
+
+def test_plot_out_is_a_directory(tmp_path):
+    """``sim plot --out DIR`` writes fixed names into DIR (made if missing)
+    and refuses a file in one line."""
+    where = ("--circuit", "op2", "--tech", "generic", "--workers", "1")
+    out = tmp_path / "plots"
+    done = _python_m_train_command(
+        "sim", "plot", *where, "--out", str(out), tmp_path=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert (out / "op2_generic_bode.png").is_file()
+    refused = _python_m_train_command(
+        "sim",
+        "plot",
+        *where,
+        "--out",
+        str(out / "op2_generic_bode.png"),
+        tmp_path=tmp_path,
+    )
+    assert refused.returncode == 2 and "is a file" in refused.stderr
+
+
+def test_json_on_stdout_is_read_from_the_command_line():
+    from sim.cli_conventions import wants_json_on_stdout
+
+    assert wants_json_on_stdout(["run", "--json", "-"])
+    assert wants_json_on_stdout(["--json=-", "--n", "3"])
+    assert not wants_json_on_stdout(["--json", "out.json"])
+    assert not wants_json_on_stdout(["--json"])
+    assert not wants_json_on_stdout(["--", "--json", "-"])
