@@ -1,6 +1,6 @@
 """Throughput of the simulation backends: local pool, Ray, remote server.
 
-    python benchmarks/backend_speed.py [--designs 300] [--workers 2] \\
+    python benchmarks/backend_speed.py [--n 300] [--workers 2] \\
         [--circuit op2] [--tech generic] [--json backend_speed.json]
 
 Each backend simulates the same random designs (every testbench of the
