@@ -119,16 +119,39 @@ class SpecSearchReport:
 
 
 # -- the pieces ---------------------------------------------------------------
+def search_scales(box: TargetBox) -> TargetBox:
+    """``box`` with hard ends that follow from its easy ends alone: the box
+    the searches measure margins in (``TargetBox.margin``: a margin of 1 is
+    a factor e on a log spec, the easy end's own size on a linear one).
+
+    Both searches then take the same steps whatever the hard ends are, so
+    measuring a proposed box after pasting it into the circuit repeats the
+    ``--propose`` run's searches and the simulation store serves them all.
+    Targets are still drawn from the box itself; only the weights of the
+    specs' shortfalls in the search scores come from here.
+    """
+    specs = []
+    for spec in box.specs:
+        if spec.fixed:
+            specs.append(spec)
+            continue
+        sign = 1.0 if spec.bound == "lower" else -1.0
+        if spec.scale == "log":
+            hard = spec.easy * math.e**sign
+        else:
+            size = abs(spec.easy) or abs(spec.hard - spec.easy) or 1.0
+            hard = spec.easy + sign * size
+        specs.append(_with_ends(spec, spec.easy, hard))
+    return TargetBox(tuple(specs))
+
+
 def reach(archive: DesignArchive, box: TargetBox) -> np.ndarray:
     """Per spec ``[m]``: the best figure of a verified design meeting every
-    other spec at its easy end (a fixed spec: its value); NaN if none."""
+    other spec at its easy end (fixed specs too); NaN if none."""
     figures = archive.figures[archive.ok]
     easy = box.easy
     best = np.full(len(box.specs), np.nan)
     for k, spec in enumerate(box.specs):
-        if spec.fixed:
-            best[k] = spec.low
-            continue
         others = easy.copy()
         others[k] = np.nan  # no requirement on spec k itself
         values = figures[box.met(figures, others), k]
@@ -302,7 +325,7 @@ def run_spec_search(
     if not box.specs:
         raise UserInputError("the circuit declares no specs: nothing to search")
     start = time.perf_counter()
-    evaluator = SpiceEvaluator(simulator, box)
+    evaluator = SpiceEvaluator(simulator, search_scales(box))
     front_config = FrontConfig(
         budget=config.budget, population=config.population, seed=config.seed
     )
@@ -313,6 +336,7 @@ def run_spec_search(
         points = sobol_points(front_config.initial_size, n, config.seed)
         rows = evaluator.evaluate(points)
         search_box = derive_easy_ends(evaluator.archive.figures[rows], box)
+        evaluator.box = search_scales(search_box)
     front = search_front(evaluator, search_box.easy, front_config, progress)
     archive = evaluator.archive
     fraction = None
@@ -394,13 +418,14 @@ def print_report(report: SpecSearchReport, simulator) -> None:
     for column in ("spec", "bound", "easy end", "hard end", "best reached"):
         table.add_column(column, justify="right")
     for spec, best in zip(box.specs, report.reach, strict=True):
+        # A fixed spec asks the same at both ends of the box.
         table.add_row(
             spec.name,
             ("≥ " if spec.bound == "lower" else "≤ ")
             + ("fixed" if spec.fixed else spec.scale),
             engineering(spec.easy, spec.unit, 4),
-            "" if spec.fixed else engineering(spec.hard, spec.unit, 4),
-            "" if spec.fixed else engineering(float(best), spec.unit, 4),
+            engineering(spec.hard, spec.unit, 4),
+            engineering(float(best), spec.unit, 4) if math.isfinite(best) else "—",
         )
     console.print(table)
     targeted = int(ceiling.met.sum()) - ceiling.met_by_archive

@@ -154,9 +154,12 @@ def targeted_search(
         rows[i] = _meeting_row(archive, known, targets[i], box)
     checked_until = len(archive)  # rows after this are new to the search
     active: list[_Run] = []
-    bar = _bar(n_targets, progress)
+    # Targets the archive meets start the bar: its rate and time left count
+    # the searched targets only. Its sims are this search's.
+    bar = _bar(n_targets, int(met.sum()), progress)
+    first_sim = evaluator.sims
     if bar is not None:
-        bar.update(int(met.sum()))
+        bar.set_postfix(met=int(met.sum()), sims=0)
     while pending or active:
         while pending and len(active) < config.concurrent:
             i = pending.pop(0)
@@ -165,11 +168,11 @@ def targeted_search(
             if found:
                 met[i] = True
                 rows[i] = _meeting_row(archive, new, targets[i], box)
-                _tick(bar, met, evaluator)
+                _tick(bar, met, evaluator.sims - first_sim)
                 continue
             starts = closest_rows(evaluator, targets[i], config.starts)
             if starts.size == 0:
-                _tick(bar, met, evaluator)
+                _tick(bar, met, evaluator.sims - first_sim)
                 continue
             run = _Run(i, targets[i], list(starts), config.seed + i)
             run.best_row = int(starts[0])
@@ -211,7 +214,7 @@ def targeted_search(
             met[run.index] = run.met
             rows[run.index] = run.best_row
             sims[run.index] = run.spent
-            _tick(bar, met, evaluator)
+            _tick(bar, met, evaluator.sims - first_sim)
     if bar is not None:
         bar.close()
     return TargetedResult(met, rows, sims)
@@ -260,15 +263,22 @@ def _meeting_row(archive, candidates: np.ndarray, target, box: TargetBox) -> int
     return int(candidates[int(np.argmax(score))])
 
 
-def _tick(bar, met, evaluator) -> None:
+def _tick(bar, met, sims: int) -> None:
     if bar is not None:
         bar.update(1)
-        bar.set_postfix(met=int(met.sum()), sims=evaluator.sims)
+        bar.set_postfix(met=int(met.sum()), sims=sims)
 
 
-def _bar(total: int, enabled: bool):
+def _bar(total: int, initial: int, enabled: bool):
+    """A progress bar over ``total`` targets, ``initial`` of them met already."""
     if not enabled or total == 0:
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="target", desc="targeted search", dynamic_ncols=True)
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="target",
+        desc="targeted search",
+        dynamic_ncols=True,
+    )

@@ -3,6 +3,7 @@ the proposed box and its feasibility ceiling (real ngspice, generic node)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
@@ -19,7 +20,13 @@ from sim.front import (
     survival_order,
 )
 from sim.simulator import Simulator
-from sim.specs import _round_toward, box_yaml
+from sim.specs import (
+    SpecSearchConfig,
+    _round_toward,
+    box_yaml,
+    run_spec_search,
+    search_scales,
+)
 from sim.targeted import TargetedConfig, targeted_search
 from sim.targets import TargetBox
 from sim.technology import load_technology
@@ -129,6 +136,37 @@ def test_targeted_search_meets_a_target_the_archive_misses(twostage_generic):
     # a second search for the same target costs nothing
     again = targeted_search(evaluator, target, TargetedConfig(budget=150), False)
     assert again.met[0] and again.sims[0] == 0
+
+
+def test_measuring_a_pasted_proposal_is_served_by_the_store(twostage_generic):
+    """The worked example's repeat: ``--propose``, paste the box, measure it
+    again. The searches score margins on scales of the easy ends alone
+    (``search_scales``), so the second run repeats the first's designs."""
+    small = {"budget": 300, "population": 24, "ceiling_targets": 40}
+    config = SpecSearchConfig(**small, target_budget=20, propose=True)
+    proposed = run_spec_search(twostage_generic, BOX, config, progress=False)
+    assert proposed.box != BOX  # other hard ends: other search scales before
+    pasted = TargetBox.from_json(yaml.safe_load(box_yaml(proposed.box))["specs"], UNITS)
+    config = SpecSearchConfig(**small, target_budget=20)
+    again = run_spec_search(twostage_generic, pasted, config, progress=False)
+    assert again.sims == proposed.sims
+    assert again.from_store == again.sims  # not one design simulated again
+    assert again.ceiling.met.tolist() == proposed.ceiling.met.tolist()
+
+
+def test_search_scales_depend_on_the_easy_ends_only():
+    def harder(spec):
+        if spec.fixed:
+            return spec
+        if spec.bound == "lower":
+            return dataclasses.replace(spec, high=spec.high * 1.1)
+        return dataclasses.replace(spec, low=spec.low * 0.9)
+
+    harder = TargetBox(tuple(harder(s) for s in BOX.specs))
+    assert np.allclose(harder.easy, BOX.easy)
+    assert not np.allclose(harder.unit_width, BOX.unit_width)
+    assert np.allclose(search_scales(harder).unit_width, search_scales(BOX).unit_width)
+    assert np.allclose(search_scales(BOX).easy, BOX.easy)
 
 
 # -- boxes as YAML --------------------------------------------------------------------
