@@ -10,5 +10,8 @@
   sizes one target and ``python -m train.eval`` measures success on many;
 - ``train.spice_baseline``: the same PPO directly on ngspice
   (``python -m train --spice-ppo``), the baseline at equal SPICE budget;
-- ``train.run_dir``: a run's directory (config, logs, checkpoints).
+- ``train.run_dir``: a run's directory (config, logs, checkpoints);
+  ``train.checkpoint``: checkpoints with named leaves
+  (``policy/actor/l1/kernel``), ``train.sizing.load_policy(run)`` restores
+  the policy from a run directory alone.
 """

@@ -49,6 +49,12 @@ from surrogate.circuit.model import surrogate_arrays
 from surrogate.circuit.search import make_search
 from surrogate.circuit.store import save_surrogate
 from surrogate.circuit.train import FitConfig, fit_surrogate
+from train.checkpoint import (
+    FORMAT,
+    has_policy,
+    runner_from_checkpoint,
+    runner_to_named,
+)
 from train.ppo import PPOConfig, make_train
 from train.propose import make_proposer
 from train.run_dir import RunDir
@@ -124,23 +130,10 @@ def fit_config(config: TrainConfig) -> FitConfig:
     )
 
 
-def policy_leaves(runner) -> list[np.ndarray]:
-    leaves = []
-    for leaf in jax.tree.leaves(runner):
-        if jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key):
-            leaf = jax.random.key_data(leaf)
-        leaves.append(np.asarray(leaf))
-    return leaves
-
-
-def restore_leaves(template, leaves: list[np.ndarray]):
-    restored = []
-    for leaf, saved in zip(jax.tree.leaves(template), leaves, strict=True):
-        if jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key):
-            restored.append(jax.random.wrap_key_data(jnp.asarray(saved)))
-        else:
-            restored.append(jnp.asarray(saved, dtype=leaf.dtype))
-    return jax.tree.unflatten(jax.tree.structure(template), restored)
+def policy_env(session: Session) -> SurrogateEnv:
+    """The surrogate env the policy trains on; its ``observation_size`` and
+    ``action_size`` are the policy network's input and output sizes."""
+    return SurrogateEnv(session.problem, session.default_sizing, ensemble_predictor)
 
 
 class Policy:
@@ -148,12 +141,9 @@ class Policy:
 
     def __init__(self, session: Session, config: TrainConfig) -> None:
         self.config = config
-        self.env = SurrogateEnv(
-            session.problem, session.default_sizing, ensemble_predictor
-        )
-        problem = session.problem
+        self.env = policy_env(session)
         self.init, self.update, self.graphdef = make_train(
-            config.ppo, self.env, problem.observation_size, len(problem.scale.names)
+            config.ppo, self.env, self.env.observation_size, self.env.action_size
         )
         self.walk = make_proposer(self.env, self.graphdef, config.walk_steps)
         self.runner = None
@@ -192,9 +182,11 @@ class Policy:
 
         return propose
 
-    def restore(self, key: jax.Array, arrays: dict, leaves: list[np.ndarray]) -> None:
+    def restore(self, key: jax.Array, arrays: dict, state: dict, where: str) -> None:
+        """The runner of a checkpoint ``state`` (``train.checkpoint``), read
+        into one built from the config; ``where`` names it in messages."""
         template = jax.eval_shape(self.init, key, self.params(arrays, None))
-        self.runner = restore_leaves(template, leaves)
+        self.runner = runner_from_checkpoint(template, state, where)
 
 
 class BoxLoop:
@@ -464,15 +456,17 @@ class BoxLoop:
 
     # -- files ---------------------------------------------------------------------
     def checkpoint(self) -> None:
+        """Write ``checkpoint.msgpack``: the loop's state and the policy,
+        optimiser and rollout state under named keys (``train.checkpoint``)."""
         state = {
+            "format": FORMAT,
             "round": self.round,
             "best": self.best,
             "stale": self.stale,
             "curve": json.dumps(self.curve),
         }
         if self.policy is not None and self.policy.runner is not None:
-            leaves = policy_leaves(self.policy.runner)
-            state["runner"] = {str(i): leaf for i, leaf in enumerate(leaves)}
+            state.update(runner_to_named(self.policy.runner))
         self.dir.save_checkpoint(state)
 
     def _resume(self) -> None:
@@ -484,9 +478,13 @@ class BoxLoop:
         self.stale = int(state["stale"])
         self.curve = json.loads(state["curve"])
         self.refit()
-        if self.policy is not None and "runner" in state:
-            leaves = [state["runner"][str(i)] for i in range(len(state["runner"]))]
-            self.policy.restore(jax.random.key(self.config.seed), self.arrays, leaves)
+        if self.policy is not None and has_policy(state):
+            self.policy.restore(
+                jax.random.key(self.config.seed),
+                self.arrays,
+                state,
+                str(self.dir.checkpoint_path),
+            )
 
     def write_curve(self) -> None:
         """``held_out.json`` and ``held_out.png``: held-out success vs total

@@ -85,8 +85,12 @@ def make_learner(config: PPOConfig, n_obs: int, n_act: int):
         config.final_learning_rate,
         config.total_updates * steps_per_update,
     )
-    tx = optax.chain(
-        optax.clip_by_global_norm(config.max_grad_norm), optax.adam(schedule, eps=1e-5)
+    # optax.adam spelt out with named stages: the optimiser state's checkpoint
+    # keys are names (optimiser/scale_by_adam/mu/...), not chain positions
+    tx = optax.named_chain(
+        ("clip_by_global_norm", optax.clip_by_global_norm(config.max_grad_norm)),
+        ("scale_by_adam", optax.scale_by_adam(eps=1e-5)),
+        ("scale_by_learning_rate", optax.scale_by_learning_rate(schedule)),
     )
 
     def new_params(key: jax.Array):
@@ -204,4 +208,4 @@ def make_train(config: PPOConfig, env, n_obs: int, n_act: int):
         }
         return Runner(params, opt_state, env_state, obs, key), metrics
 
-    return init, jax.jit(update), graphdef
+    return jax.jit(init), jax.jit(update), graphdef

@@ -1,8 +1,11 @@
 """A run's directory: config, logs, checkpoints and verification data.
 
 ``runs/<name>/`` holds ``config.json``, ``metrics.jsonl`` and TensorBoard
-event files (``tb/``), ``checkpoint.msgpack`` (policy, optimiser, surrogate
-and loop state, written atomically), ``verified.jsonl`` (every design the run
+event files (``tb/``), ``checkpoint.msgpack`` (loop state, and the policy,
+optimiser and rollout state as named nested leaves such as
+``policy/actor/l1/kernel``, see ``train.checkpoint``; written atomically;
+``train.sizing.load_policy(run)`` restores the policy from the run directory
+alone), ``verified.jsonl`` (every design the run
 simulated, with its purpose, appended as each simulation batch returns; a
 torn last line from a kill is skipped and cut before the next append), the
 run's own simulation store ``simulations.sqlite`` (each design stored as it
@@ -149,15 +152,23 @@ class RunDir:
         self._writer.flush()
 
     # -- checkpoints -------------------------------------------------------------
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.path / "checkpoint.msgpack"
+
     def save_checkpoint(self, state: dict) -> None:
+        """Write ``state`` (a nested dict of arrays, numbers and strings) as
+        msgpack, replacing the previous checkpoint atomically."""
         data = serialization.msgpack_serialize(state)
         fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".checkpoint.")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.replace(tmp, self.path / "checkpoint.msgpack")
+        os.replace(tmp, self.checkpoint_path)
 
     def load_checkpoint(self) -> dict | None:
-        path = self.path / "checkpoint.msgpack"
+        """The saved nested dict (None: no checkpoint yet); a
+        ``UserInputError`` when the file is corrupt."""
+        path = self.checkpoint_path
         if not path.is_file():
             return None
         try:

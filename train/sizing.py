@@ -5,14 +5,23 @@ the problem (``config.json``), the surrogate (``surrogate/``), the designs
 the run verified for training (``verified.jsonl``; held-out checks excluded)
 and the policy (``checkpoint.msgpack``), and sizes targets with
 ``train.sizer.Sizer``. New simulations go to the run's own store.
+
+``load_policy(run)`` gives the trained policy network alone, built from the
+run's ``config.json`` and filled from the checkpoint's named leaves, in any
+fresh process::
+
+    model, config = load_policy("runs/twostage")
+    mean, log_std, value = model(observations)  # [B, n_obs] -> [B, n_act] ...
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jax
 import numpy as np
+from flax import nnx
 
 from sim.backend import BackendConfig
 from sim.errors import UserInputError
@@ -21,7 +30,9 @@ from sim.store import SimulationStore
 from surrogate.circuit.model import surrogate_arrays
 from surrogate.circuit.search import make_search
 from surrogate.circuit.store import load_surrogate
-from train.loop import HELD_OUT, Policy, config_from_dict
+from train.checkpoint import from_named, from_positional, has_policy
+from train.loop import HELD_OUT, Policy, TrainConfig, config_from_dict, policy_env
+from train.ppo import make_learner
 from train.run_dir import RunDir
 from train.sizer import Sizer, SizerConfig, SizingResult, VerifiedDesigns
 
@@ -31,12 +42,7 @@ class TrainedSizer:
 
     def __init__(self, run: str, workers: int | None = None, seed: int = 0) -> None:
         self.dir = RunDir.existing(run)
-        try:
-            self.config = config_from_dict(self.dir.read_config())
-        except (OSError, ValueError, TypeError, KeyError) as error:
-            raise UserInputError(
-                f"{run}: config.json is missing or unreadable ({error})"
-            ) from None
+        self.config = _run_config(self.dir)
         if not (self.dir.path / "surrogate" / "surrogate.json").is_file():
             raise UserInputError(f"{run}: no surrogate/ yet (train the run first)")
         self.store = SimulationStore(self.dir.path / "simulations.sqlite")
@@ -77,11 +83,15 @@ class TrainedSizer:
 
     def _policy_proposer(self):
         state = self.dir.load_checkpoint()
-        if not self.config.policy_updates or not state or "runner" not in state:
+        if not self.config.policy_updates or not has_policy(state):
             return None
         policy = Policy(self.session, self.config)
-        leaves = [state["runner"][str(i)] for i in range(len(state["runner"]))]
-        policy.restore(jax.random.key(self.config.seed), self.arrays, leaves)
+        policy.restore(
+            jax.random.key(self.config.seed),
+            self.arrays,
+            state,
+            str(self.dir.checkpoint_path),
+        )
         return policy.proposer(self.arrays, self.config.seed)
 
     def size(
@@ -100,3 +110,59 @@ class TrainedSizer:
     def close(self) -> None:
         self.session.close()
         self.store.close()
+
+
+def _run_config(directory: RunDir) -> TrainConfig:
+    try:
+        return config_from_dict(directory.read_config())
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        raise UserInputError(
+            f"{directory.path}: config.json is missing or unreadable ({error})"
+        ) from None
+
+
+def load_policy(run: str | Path) -> tuple[nnx.Module, TrainConfig]:
+    """The policy network of a run and the run's config, from the run
+    directory alone.
+
+    The network is built from ``config.json`` (the problem's observation and
+    action sizes, ``ppo.hidden``) exactly as training builds it, and its
+    parameters are read from ``checkpoint.msgpack`` by name
+    (``policy/actor/l1/kernel`` ...; a ``--spice-ppo`` run's
+    ``baseline_policy`` too). ``model(obs [B, n_obs])`` returns the action
+    mean ``[B, n_act]`` (in [-1, 1] after clipping; the deterministic
+    action), the log std ``[n_act]`` and the value ``[B]``. A run with no
+    policy, or one whose checkpoint does not fit its config, is a
+    ``UserInputError`` of one line.
+    """
+    directory = RunDir.existing(run)
+    config = _run_config(directory)
+    state = directory.load_checkpoint()
+    where = str(directory.checkpoint_path)
+    saved = None if state is None else state.get("policy", state.get("baseline_policy"))
+    if saved is None and not has_policy(state):
+        raise UserInputError(
+            f"{directory.path} holds no trained policy (not trained yet, or "
+            "trained with --policy-updates 0)"
+        )
+    store = SimulationStore(directory.path / "simulations.sqlite")
+    try:
+        session = open_session(config.options, store=store)
+        try:
+            env = policy_env(session)
+            n_obs, n_act = env.observation_size, env.action_size
+        finally:
+            session.close()
+    finally:
+        store.close()
+    graphdef, new_params, *_ = make_learner(config.ppo, n_obs, n_act)
+    template = jax.eval_shape(new_params, jax.random.key(0))
+    if saved is not None:
+        params = from_named(template, saved, f"{where}: policy")
+    else:  # format 1: the policy's arrays come first among runner/0 ... N
+        count = len(jax.tree.leaves(template))
+        leaves = [
+            state["runner"][str(i)] for i in range(min(count, len(state["runner"])))
+        ]
+        params = from_positional(template, leaves, where)
+    return nnx.merge(graphdef, params), config
