@@ -248,6 +248,8 @@ def _parameter(name: str, spec: Any, where: str, tech: Any) -> Parameter:
     if scale not in SCALES:
         raise _fail(where, f"scale must be linear or log, got {scale!r}")
     unit = str(spec.get("unit", ""))
+    if checks.unit_problem(unit):
+        raise _fail(where, str(checks.unit_problem(unit)))
     grid: tuple[float, ...] = ()
     if kind == "grid":
         values = spec.get("grid")
@@ -718,7 +720,7 @@ def _check_netlists(
         where,
         lambda: _technology_declarations(technology),
     )
-    checks.check_measures(measures, netlist, testbenches, files, where)
+    checks.check_measures(measures, netlist, testbenches, netlist_file, files, where)
     op = (data.get("operating_point") or {}).get("analysis", "")
     commands = {
         f"{tb.name}.{a.name}": a.command for tb in testbenches for a in tb.analyses
@@ -829,7 +831,10 @@ def _measures(spec: Any, testbenches, where: str) -> tuple[Measure, ...]:
                 raise _fail(where, f"measure {name} needs 'analysis'")
             tb, an = _locate(m["analysis"], testbenches, f"{where}: measure {name}")
         args = _measure_args(str(name), kind, m, where)
-        out.append(Measure(str(name), kind, tb, an, args, str(m.get("unit", ""))))
+        unit = str(m.get("unit", ""))
+        if checks.unit_problem(unit):
+            raise _fail(where, f"measure {name}: {checks.unit_problem(unit)}")
+        out.append(Measure(str(name), kind, tb, an, args, unit))
     return tuple(out)
 
 

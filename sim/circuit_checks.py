@@ -103,26 +103,13 @@ def statements(text: str) -> list[Statement]:
 
 
 def _element_lines(text: str) -> list[tuple[int, list[str]]]:
-    """(line number, tokens in their case) of top-level element lines."""
-    out: list[tuple[int, list[str]]] = []
-    depth = 0
-    for number, raw in enumerate(text.splitlines(), start=1):
-        tokens = raw.split()
-        if not tokens or tokens[0].startswith("*"):
-            continue
-        if tokens[0].startswith("+"):
-            if out and depth == 0:
-                rest = [raw.strip()[1:].strip()] if raw.strip() != "+" else []
-                out[-1][1].extend(" ".join(rest).split())
-            continue
-        word = tokens[0].lower()
-        if word.startswith(".subckt"):
-            depth += 1
-        elif word.startswith(".ends"):
-            depth = max(depth - 1, 0)
-        elif depth == 0 and not word.startswith("."):
-            out.append((number, tokens))
-    return out
+    """(line number, tokens as written) of the element lines outside
+    ``.subckt`` blocks."""
+    return [
+        (s.number, s.tokens)
+        for s in statements(text)
+        if s.depth == 0 and not s.tokens[0].startswith(".")
+    ]
 
 
 def element_nodes(tokens: list[str]) -> tuple[list[str], list[str]]:
@@ -299,6 +286,10 @@ def parameter_use(text: str) -> ParameterUse:
                 values = re.sub(r"[A-Za-z_]\w*\s*=", " ", rest)
             read(values, s.number)
             continue
+        if word.startswith(".meas"):  # names a result; its expressions read results
+            if len(s.tokens) > 2:
+                declared.add(s.tokens[2].lower())
+            continue
         if word == ".func":
             head = re.match(r"([A-Za-z_]\w*)\s*\(([^)]*)\)", rest)
             if head:
@@ -385,9 +376,8 @@ def check_parameters(
         if key not in read:
             raise fail(
                 where,
-                f"{what} {name} is declared but no netlist uses it: write "
-                f"{{{name}}} where it belongs in {', '.join(templates)} "
-                f"or remove it",
+                f"{what} {name} is declared but no netlist uses it: use "
+                f"{{{name}}} in {' or '.join(templates)}, or remove it",
             )
 
 
@@ -398,7 +388,7 @@ _NOISE_VECTORS = ("inoise_spectrum", "onoise_spectrum")
 
 
 def _vector_problem(vector: str, deck: Deck, analysis: str) -> str | None:
-    """Why ``vector`` is not among what the deck's analysis produces."""
+    """What the deck lacks for ``vector`` (``"no node outx"``), or None."""
     name = vector.strip().lower()
     if name.startswith("@") or "." in name:
         return None  # device parameters, hierarchical names: not checked
@@ -412,16 +402,15 @@ def _vector_problem(vector: str, deck: Deck, analysis: str) -> str | None:
         if name in deck.nodes:
             return None
         if analysis == "noise":
-            return (
-                f"no node {name} (a noise analysis gives {', '.join(_NOISE_VECTORS)})"
-            )
-        return f"no node or vector {name}"
+            spectra = " or ".join(_NOISE_VECTORS)
+            return f"no node {name} (a noise analysis gives {spectra})"
+        return f"no node {name}"
     kind, *names = match.groups()
     if kind.lower() == "i":
         source = names[0].strip()
         if source in deck.elements and source[0] in _BRANCH_LETTERS:
             return None
-        return f"no voltage source {source} (i() reads a source's current)"
+        return f"no voltage source {source} (its current i({source}) is read)"
     for node in (n.strip() for n in names if n is not None):
         if node not in deck.nodes:
             return f"no node {node}"
@@ -432,6 +421,7 @@ def check_measures(
     measures: tuple[Measure, ...],
     netlist: str,
     testbenches: tuple[Testbench, ...],
+    netlist_file: str,
     files: Mapping[str, str],
     where: str,
 ) -> None:
@@ -466,8 +456,9 @@ def check_measures(
                 raise fail(
                     where,
                     f"measure {measure.name}: {arg} {measure.args[arg]} is not "
-                    f"produced by {ref}: {problem} in the netlist or "
-                    f"{files.get(measure.testbench, measure.testbench)}",
+                    f"produced by {ref}: {netlist_file} and "
+                    f"{files.get(measure.testbench, measure.testbench)} have "
+                    f"{problem}; name one of that deck",
                 )
 
 
@@ -587,6 +578,26 @@ def port_list(value: object, where: str) -> tuple[str, ...]:
             raise fail(where, f"ports: {name!r} is not a node name")
         out.append(name)
     return tuple(out)
+
+
+# ------------------------------------------------------------ units
+
+# SI units figures and parameters come in; a prefix on one (MHz, uW) is a
+# mistake: values are SI numbers, only targets may carry prefixes.
+SI_UNITS = frozenset("A V W F H S s m m² Hz ohm Ω V/s V/√Hz A/√Hz".split())
+_PREFIX_LETTERS = "TGMkmuµnpf"
+
+
+def unit_problem(unit: str) -> str | None:
+    """What is wrong with a measure's or parameter's ``unit``, or None."""
+    if not unit.isprintable() or any(c.isspace() for c in unit) or len(unit) > 16:
+        return f"unit {unit!r} must be one short word (e.g. Hz, V/√Hz, dB)"
+    if unit not in SI_UNITS and unit[:1] in _PREFIX_LETTERS and unit[1:] in SI_UNITS:
+        return (
+            f"unit {unit!r} carries a prefix, but values are SI numbers: "
+            f"write {unit[1:]!r} (targets may still be given as 10{unit})"
+        )
+    return None
 
 
 def display_name(path: str | Path) -> str:

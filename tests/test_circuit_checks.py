@@ -165,7 +165,8 @@ NOISE = "  tb: {netlist: tb.sp, analyses: {op: op, ac: ac dec 10 1 1G, noise: no
             ("  W: {bounds", "  W2: {bounds: [1, 2]}\n  W: {bounds"),
             NETLIST,
             TESTBENCH,
-            r"parameter W2 is declared but no netlist uses it: write \{W2\}",
+            r"parameter W2 is declared but no netlist uses it: use \{W2\} in "
+            r"dut.sp or tb.sp, or remove it",
         ),
         (
             ("parameters:", "constants: {Rl: 1000}\nparameters:"),
@@ -184,14 +185,14 @@ NOISE = "  tb: {netlist: tb.sp, analyses: {op: op, ac: ac dec 10 1 1G, noise: no
             ("output: v(out)", "output: v(outx)"),
             NETLIST,
             TESTBENCH,
-            "measure gain: output v.outx. is not produced by tb.ac: no node outx "
-            "in the netlist or tb.sp",
+            "measure gain: output v.outx. is not produced by tb.ac: dut.sp and "
+            "tb.sp have no node outx; name one of that deck",
         ),
         (
             ("output: v(out)", "output: 'v(out,inx)'"),
             NETLIST,
             TESTBENCH,
-            "no node inx in the netlist or tb.sp",
+            "dut.sp and tb.sp have no node inx",
         ),
         (
             (
@@ -200,8 +201,8 @@ NOISE = "  tb: {netlist: tb.sp, analyses: {op: op, ac: ac dec 10 1 1G, noise: no
             ),
             NETLIST,
             TESTBENCH,
-            r"measure p: source vdx is not produced by tb.op: no voltage source "
-            r"vdx \(i\(\) reads a source's current\)",
+            r"measure p: source vdx is not produced by tb.op: dut.sp and tb.sp "
+            r"have no voltage source vdx \(its current i\(vdx\) is read\)",
         ),
         (
             ("output: v(out)", "output: i(r1)"),
@@ -241,8 +242,29 @@ NOISE = "  tb: {netlist: tb.sp, analyses: {op: op, ac: ac dec 10 1 1G, noise: no
             ],
             NETLIST,
             TESTBENCH,
-            r"measure vn: spectrum noise_out is not produced by tb.noise: no node "
-            r"noise_out \(a noise analysis gives inoise_spectrum, onoise_spectrum\)",
+            r"measure vn: spectrum noise_out is not produced by tb.noise: dut.sp and "
+            r"tb.sp have no node noise_out \(a noise analysis gives inoise_spectrum "
+            r"or onoise_spectrum\)",
+        ),
+        # units: figures and parameters are SI numbers
+        (
+            ("output: v(out), unit: dB}", "output: v(out), unit: MHz}"),
+            NETLIST,
+            TESTBENCH,
+            "measure gain: unit 'MHz' carries a prefix, but values are SI "
+            "numbers: write 'Hz' .targets may still be given as 10MHz.",
+        ),
+        (
+            ("  W: {bounds:", "  W: {unit: um, bounds:"),
+            NETLIST,
+            TESTBENCH,
+            "parameter W: unit 'um' carries a prefix",
+        ),
+        (
+            ("output: v(out), unit: dB}", "output: v(out), unit: 'd B'}"),
+            NETLIST,
+            TESTBENCH,
+            "unit 'd B' must be one short word",
         ),
         # operating points
         (

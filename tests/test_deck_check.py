@@ -137,7 +137,7 @@ def test_issue_reproduction_control_x_is_refused_by_the_cli_and_runs_nothing(
     folder = _st1_copy(tmp_path, f".control_x\nshell touch {canary}\n.endc_x\n")
     run = subprocess.run(
         [sys.executable, "-m", "sim", "run", "--circuit", str(folder)]
-        + ["--tech", "generic", "--json", "--store", str(tmp_path / "s.sqlite")],
+        + ["--tech", "generic", "--json", "-", "--store", str(tmp_path / "s.sqlite")],
         cwd=REPO,
         capture_output=True,
         text=True,
