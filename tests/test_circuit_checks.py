@@ -351,3 +351,16 @@ def test_library_circuits_declare_their_ports():
     tech = load_technology("generic")
     for name in builtin_circuits():
         assert load_circuit(name, tech).ports, name
+
+
+def test_a_name_the_technology_models_declare_may_be_read(tmp_path, ptm45_tech):
+    """A ``.param`` of the technology's model files counts as declared."""
+    models = tmp_path / "params.inc"
+    models.write_text(".param Lmin=45n\n")
+    text = ptm45_tech.read_text().replace("models: [", f"models: [{models}, ")
+    ptm45_tech.write_text(text)
+    netlist = NETLIST.replace("L=0.5u", "L={2*Lmin}")
+    path = write_circuit(tmp_path / "c", netlist, TESTBENCH, YAML)
+    assert load_circuit(path, load_technology(ptm45_tech)).parameter_names == ("W",)
+    with pytest.raises(UserInputError, match="reads parameter 'Lmin'"):
+        load_circuit(path, load_technology("generic"))
