@@ -703,8 +703,8 @@ def _check_netlists(
     and, with ``ports`` declared, nodes shared with the testbenches."""
     netlist_file = checks.display_name(data["netlist"])
     files = {
-        tb.name: checks.display_name(data["testbenches"][tb.name]["netlist"])
-        for tb in testbenches
+        str(name): checks.display_name(tb["netlist"])
+        for name, tb in data["testbenches"].items()
     }
     checks.check_transistors(netlist, f"{where}: {data['netlist']}")
     checks.check_element_names(netlist, testbenches, where)
@@ -739,11 +739,10 @@ def _technology_declarations(technology: Any) -> set[str]:
     if technology is None or not hasattr(technology, "includes"):
         return set()
     try:
-        lines = technology.includes(None)
+        deck = "\n".join(technology.includes(None))
+        return checks.parameter_use(deck).declared | checks.include_declarations(deck)
     except (UserInputError, OSError):
         return set()
-    deck = "\n".join(lines)
-    return checks.parameter_use(deck).declared | checks.include_declarations(deck)
 
 
 def _locate(

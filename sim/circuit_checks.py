@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from sim.deck_check import expand_deck
 from sim.errors import UserInputError
+from sim.measure_kinds import KINDS
 
 if TYPE_CHECKING:
     from sim.circuit import Measure, Testbench
@@ -62,6 +63,7 @@ _VECTOR = re.compile(r"^(v|i)\(([^(),]+)(?:,([^(),]+))?\)\Z", re.I)
 
 
 def fail(where: str, message: str) -> UserInputError:
+    """The one-line error of a check: ``<where>: <message>``."""
     return UserInputError(f"{where}: {message}")
 
 
@@ -145,6 +147,7 @@ class Deck:
 
 
 def deck_of(*texts: str) -> Deck:
+    """The nodes and elements of ``texts`` simulated as one deck."""
     nodes: set[str] = set(GROUND)
     elements: set[str] = set()
     for text in texts:
@@ -265,6 +268,7 @@ class ParameterUse:
 
 
 def parameter_use(text: str) -> ParameterUse:
+    """What one template (or included file) declares and reads."""
     declared: set[str] = set()
     used: dict[str, tuple[int, str]] = {}
     mentioned: set[str] = set()
@@ -428,8 +432,6 @@ def check_measures(
     """Each measure reads an analysis of the type its kind needs, and every
     vector it names (``v(node)``, ``i(source)``, a noise spectrum) exists in
     its testbench's deck. ``files`` maps testbench names to file names."""
-    from sim.measure_kinds import KINDS
-
     commands = {(tb.name, a.name): a.command for tb in testbenches for a in tb.analyses}
     decks = {tb.name: deck_of(netlist, tb.template) for tb in testbenches}
     for measure in measures:
