@@ -216,18 +216,24 @@ def search_front(
     easy: np.ndarray,
     config: FrontConfig = FrontConfig(),
     progress: bool = True,
+    spent: int = 0,
 ) -> FrontResult:
     """Run NSGA-II until ``config.budget`` new designs were simulated.
 
     ``easy`` ``[m]`` are the constraints (the box's easy ends; fixed specs
-    their value). Every design goes to ``evaluator.archive``.
+    their value). Every design goes to ``evaluator.archive``. ``spent``:
+    simulations the caller already made toward the budget (its own
+    evaluation of the initial Sobol points), so the search takes the same
+    steps as one that simulates them itself.
     """
     box = evaluator.box
     rng = np.random.default_rng(config.seed)
-    start = evaluator.sims
+    start = evaluator.sims - spent
     n = len(evaluator.archive.parameters)
     bar = _bar(config.budget, progress, "front search")
     update = bar.update if bar is not None else None
+    if bar is not None and spent:
+        bar.update(spent)
     units = sobol_points(config.initial_size, n, config.seed)
     rows = evaluator.evaluate(units, update)
     figures = evaluator.archive.figures

@@ -330,14 +330,17 @@ def run_spec_search(
         budget=config.budget, population=config.population, seed=config.seed
     )
     search_box = box
+    spent = 0
     if config.derive_easy:
-        # The front search starts from these same Sobol points: no extra sims.
+        # The front search starts from these same Sobol points: they count in
+        # its budget, so a run on the pasted box repeats its steps.
         n = len(simulator.circuit.parameters)
         points = sobol_points(front_config.initial_size, n, config.seed)
         rows = evaluator.evaluate(points)
+        spent = evaluator.sims
         search_box = derive_easy_ends(evaluator.archive.figures[rows], box)
         evaluator.box = search_scales(search_box)
-    front = search_front(evaluator, search_box.easy, front_config, progress)
+    front = search_front(evaluator, search_box.easy, front_config, progress, spent)
     archive = evaluator.archive
     fraction = None
     if config.propose:
