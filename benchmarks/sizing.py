@@ -3,7 +3,11 @@ total SPICE budget, counted from each method's own simulation store.
 
     python -m benchmarks sizing --circuit twostage --tech generic --n 100 \\
         [--budget-per-target 5] [--methods ours,random_pool,random,cmaes,tpe,...] \\
-        [--run RUN] [--out DIR] [--quick]
+        [--space geometric|electrical|autockt] [--run RUN] [--out DIR] [--quick]
+
+``--space`` is the action space of the two policies (ours and ``ppo_spice``;
+default geometric, a ``--run``'s own); the search baselines search the
+circuit's parameters directly.
 
 Methods (each simulates with a fresh store file under ``--out``):
 
@@ -55,7 +59,7 @@ from benchmarks.sizing_report import (
 )
 from sim.cli_conventions import add_count_option, add_out_option
 from sim.errors import UserInputError, positive_int
-from sim.session import ProblemOptions, open_session
+from sim.session import ProblemOptions, add_space_option, open_session
 from sim.store import SimulationStore
 from sim.target_text import load_targets, targets_json
 
@@ -72,6 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``python -m benchmarks sizing`` (one help each)."""
     parser.add_argument("--circuit", default=None, help="circuit name or YAML path")
     parser.add_argument("--tech", default=None, help="technology name or YAML path")
+    add_space_option(parser)  # the space of ours' policy and ppo_spice's
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--targets", default=None, help="a target JSON file")
     add_count_option(
@@ -227,6 +232,7 @@ def ours(args, options: ProblemOptions, targets_file: Path) -> dict:
         how = f"copy of {args.run}"
     else:
         problem = ["--circuit", options.circuit, "--tech", options.tech]
+        problem += ["--space", options.space]
         flags = shlex.split(args.train_flags or "")
         argv = ["train", *problem, "--run", str(run), "--workers", str(args.workers)]
         run_module([*argv, *flags], store, args.out / "ours_train.log")
@@ -388,6 +394,7 @@ def ppo_spice(args, options, targets, training_budget: int, total: int) -> dict:
     store.parent.mkdir(parents=True, exist_ok=True)
     run = fresh_path(args.out / "ppo_spice_run")
     problem = ["--circuit", options.circuit, "--tech", options.tech]
+    problem += ["--space", options.space]
     flags = shlex.split(args.ppo_flags or "")
     argv = ["train", "--spice-ppo", *problem, "--run", str(run)]
     argv += ["--sim-budget", str(max(training_budget, 10))]
@@ -419,7 +426,7 @@ def ppo_spice(args, options, targets, training_budget: int, total: int) -> dict:
 def load_problem(args) -> tuple[ProblemOptions, object, np.ndarray, Path]:
     """Options, target box and targets ``[T, m]``; the targets are written to
     ``--out``/targets.json (what ours' eval reads)."""
-    options = ProblemOptions(args.circuit, args.tech)
+    options = ProblemOptions(args.circuit, args.tech, space=args.space or "geometric")
     if args.run:
         config = json.loads((Path(args.run) / "config.json").read_text())
         theirs = ProblemOptions.from_json(config["problem"])
@@ -430,6 +437,11 @@ def load_problem(args) -> tuple[ProblemOptions, object, np.ndarray, Path]:
             raise UserInputError(
                 f"--run {args.run} sizes {theirs.circuit}/{theirs.tech}, "
                 f"not {options.circuit}/{options.tech}"
+            )
+        if args.space is not None and args.space != theirs.space:
+            raise UserInputError(
+                f"--run {args.run} was trained in the {theirs.space} space, "
+                f"not {args.space}"
             )
         options = theirs
     probe = open_session(options, store=SimulationStore(":memory:"))
@@ -509,6 +521,7 @@ def run(args: argparse.Namespace) -> dict:
     report = {
         "circuit": options.circuit,
         "technology": options.tech,
+        "space": options.space,
         "targets": n_targets,
         "targets_from": args.targets_source,
         "targets_file": str(targets_file),

@@ -1,7 +1,9 @@
 """``python -m envs.bench``: batched env steps/s vs ``python -m sim bench``.
 
 For one circuit and technology (default op2 on sky130, as ``python -m sim
-bench``), with the same number of pool workers:
+bench``; ``--env`` is a shorthand) in one action space (``--space``:
+geometric by default, electrical sizes through the device networks, autockt
+steps on AutoCkt's grid), with the same number of pool workers:
 
 - ``figures=specs``: ``SpiceVectorEnv`` stepping only the analyses its specs
   need (op2: ``open_loop`` op + ac) against ``python -m sim bench``'s
@@ -29,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from envs.sizing_space import space_variant
 from envs.vector_env import SpiceVectorEnv
 from sim.backend import BackendConfig, make_backend
 from sim.bench import _bench_jobs, _machine, _pool_rate
@@ -37,8 +40,9 @@ from sim.cli_conventions import (
     keeps_stdout_for_json,
     write_json,
 )
-from sim.errors import OneLineArgumentParser, positive_int
+from sim.errors import OneLineArgumentParser, UserInputError, positive_int
 from sim.sampling import random_designs
+from sim.session import DEFAULT_SPACE, add_space_option, env_id_parts, given_space
 from sim.simulator import Simulator
 from sim.store import SimulationStore
 
@@ -97,7 +101,7 @@ class EnvTimer:
         self.env = SpiceVectorEnv(
             args.circuit,
             args.tech,
-            "v1",
+            space_variant(args.space),
             num_envs=args.num_envs,
             pool=pool,
             figures=figures,
@@ -105,6 +109,7 @@ class EnvTimer:
             max_steps=10**6,
         )
         self.pool = pool
+        self.discrete = args.space == "autockt"
         self.rng = np.random.default_rng(args.seed)
         self.env.reset(seed=args.seed)
         self.step()  # warm-up
@@ -112,7 +117,10 @@ class EnvTimer:
 
     def step(self) -> int:
         shape = self.env.action_space.shape
-        action = self.rng.uniform(-1, 1, shape).astype(np.float32)
+        if self.discrete:  # autockt: 0 down, 1 keep, 2 up per parameter
+            action = self.rng.integers(0, 3, shape)
+        else:
+            action = self.rng.uniform(-1, 1, shape).astype(np.float32)
         info = self.env.step(action)[4]
         return int(np.sum(info["status"] != "ok"))
 
@@ -181,7 +189,8 @@ def _print(results: dict) -> None:
 
     table = Table(
         title=f"python -m envs.bench: {results['circuit']} on {results['technology']}"
-        f", {results['num_envs']} envs, {results['workers']} workers, "
+        f" ({results['space']} space), {results['num_envs']} envs, "
+        f"{results['workers']} workers, "
         f"{results['repeats']} alternating repeats (medians)"
     )
     columns = ("figures", "sim bench /s", "batched env steps/s", "ratio")
@@ -200,15 +209,30 @@ def _print(results: dict) -> None:
     Console().print(table)
 
 
+def _problem_args(args) -> None:
+    """Fill ``args.circuit``, ``args.tech`` and ``args.space`` from the flags,
+    the ``--env`` id, and the defaults (op2 on sky130, geometric)."""
+    circuit = tech = None
+    if args.env is not None:
+        circuit, tech, _ = env_id_parts(args.env)
+    args.space = given_space(args) or DEFAULT_SPACE
+    args.circuit = args.circuit or circuit or "op2"
+    args.tech = args.tech or tech or "sky130"
+
+
 @keeps_stdout_for_json
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineArgumentParser(prog="python -m envs.bench", description=__doc__)
     parser.add_argument(
-        "--circuit", default="op2", help="circuit name or YAML path (default op2)"
+        "--env", default=None, help="jaxsizer/<circuit>-<tech>-<space>-v0 (shorthand)"
+    )
+    parser.add_argument(
+        "--circuit", default=None, help="circuit name or YAML path (default op2)"
     )
     parser.add_argument(  # as python -m sim bench
-        "--tech", default="sky130", help="technology name or YAML path"
+        "--tech", default=None, help="technology name or YAML path (default sky130)"
     )
+    add_space_option(parser)
     parser.add_argument(
         "--num-envs", type=positive_int, default=16, help="envs stepped per batch"
     )
@@ -231,9 +255,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the actions")
     add_json_option(parser, "the results")
     args = parser.parse_args(argv)
+    try:
+        _problem_args(args)
+    except UserInputError as error:
+        parser.error(str(error))
     results: dict = {
         "circuit": args.circuit,
         "technology": args.tech,
+        "space": args.space,
         "workers": args.workers,
         "num_envs": args.num_envs,
         "repeats": args.repeats,

@@ -158,9 +158,10 @@ def check_target(target: Any, definition: SizingProblem) -> np.ndarray:
     return target_vector(values, definition.box).astype(np.float32)
 
 
-def _action_map(config: EnvConfig, circuit, tech, constraints: Mapping | None):
-    """The action map and the constrained circuit/bounds for a variant."""
-    if config.variant == "v0":
+def action_map(variant: str, circuit, tech, constraints: Mapping | None = None):
+    """The action map of a variant (``VARIANTS``) for a loaded circuit and
+    technology, and the constrained circuit and bounds (``envs.constraints``)."""
+    if variant == "v0":
         from envs.electrical import ElectricalActions, electrical_parameters
 
         parameters = electrical_parameters(circuit, tech)
@@ -174,7 +175,7 @@ def _action_map(config: EnvConfig, circuit, tech, constraints: Mapping | None):
         )
         return actions, constrained
     constrained = apply_constraints(circuit, circuit.parameters, constraints)
-    kind = GridActions if config.variant == "autockt" else GeometricActions
+    kind = GridActions if variant == "autockt" else GeometricActions
     return kind(constrained.actions), constrained
 
 
@@ -196,7 +197,9 @@ def build_problem(
     circuit = load_circuit(config.circuit, tech)
     if config.figures == "specs":
         circuit = spec_circuit(circuit)
-    actions, constrained = _action_map(config, circuit, tech, config.design_constraints)
+    actions, constrained = action_map(
+        config.variant, circuit, tech, config.design_constraints
+    )
     circuit = constrained.circuit
     own_store = None
     if isinstance(store, (str, os.PathLike)):

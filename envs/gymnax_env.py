@@ -171,8 +171,10 @@ class SurrogateGymnaxEnv:
 
 # -- building an env from an id ------------------------------------------------
 def _problem(options):
-    """The ``SizingProblem`` and default sizing ``[n]`` of ``ProblemOptions``,
-    without a simulator (nothing is simulated or stored)."""
+    """The ``SizingProblem`` and default sizing ``[n]`` of ``ProblemOptions``
+    in its space (a run's: ``envs.sizing_space``), without a simulator
+    (nothing is simulated or stored)."""
+    from envs.sizing_space import space_problem
     from sim.circuit import load_circuit
     from sim.problem import problem_for, spec_circuit
     from sim.technology import load_technology
@@ -183,9 +185,7 @@ def _problem(options):
         circuit = spec_circuit(circuit)
     corner = options.corner or technology.default_corner
     problem = problem_for(circuit, technology.name, corner, float(options.temperature))
-    default = circuit.default_design()
-    sizing = np.asarray([default[name] for name in problem.scale.names])
-    return problem, sizing
+    return space_problem(problem, circuit, technology, options.space)
 
 
 def _outputs(problem) -> tuple[str, ...]:

@@ -9,10 +9,15 @@ a training set and a held-out set::
         --json op2_targets.json [--held-out 0.2]
     python -m envs.specs --circuit DIR/circuit.yaml --tech DIR/tech.yaml ...
 
-The JSON holds ``train`` and ``held_out`` lists of ``{spec: value}`` (SI) and
-the declared box. Use a target with ``gymnasium.make(id, target=...)``, per
-episode with ``env.reset(options={"target": ...})``, or as ``--targets`` of
-``train.eval``.
+``--space`` (or the ``--env`` id's space) names the action space the targets
+are for: it is checked against the circuit and technology (the electrical
+space needs a sizing procedure and device networks) and recorded; the
+targets themselves come from the box, the same in every space.
+
+The JSON holds ``train`` and ``held_out`` lists of ``{spec: value}`` (SI), the
+declared box and the space. Use a target with ``gymnasium.make(id,
+target=...)``, per episode with ``env.reset(options={"target": ...})``, or as
+``--targets`` of ``train.eval``.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import sys
 import jax
 import numpy as np
 
-from envs.registration import env_ids
+from envs.sizing_space import check_space
 from envs.targets import draw_targets
 from sim.circuit import load_circuit
 from sim.cli_conventions import (
@@ -35,6 +40,7 @@ from sim.cli_conventions import (
 )
 from sim.errors import OneLineArgumentParser, UserInputError
 from sim.problem import SizingProblem, problem_for
+from sim.session import add_problem_options, options_from_args
 from sim.target_text import targets_json
 from sim.technology import load_technology
 
@@ -75,7 +81,7 @@ def targets_document(
 
 def _parser() -> argparse.ArgumentParser:
     parser = OneLineArgumentParser(prog="python -m envs.specs", description=__doc__)
-    parser.add_argument("--env", default=None, help="e.g. jaxsizer/op2-generic-v1")
+    add_problem_options(parser, simulation=False)
     add_count_option(parser, 1000, "targets drawn (train and held out)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the draw")
     add_json_option(parser, "the targets (required)")
@@ -83,8 +89,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--held-out", type=float, default=0.2, help="fraction held out (0..1)"
     )
-    parser.add_argument("--circuit", default=None, help="circuit name or YAML path")
-    parser.add_argument("--tech", default=None, help="technology name or YAML path")
     return parser
 
 
@@ -96,12 +100,15 @@ def main(argv: list[str] | None = None) -> int:
             raise UserInputError("give --json PATH: the target file to write")
         if not 0.0 <= args.held_out < 1.0:
             raise UserInputError("--held-out must be in [0, 1)")
-        circuit_name, tech_name = _circuit_and_tech(args)
-        technology = load_technology(tech_name)
-        circuit = load_circuit(circuit_name, technology)
-        definition = problem_for(circuit, technology.name, technology.default_corner)
-        name = args.env or f"{circuit.name}-{technology.name}"
+        options = options_from_args(args)
+        technology = load_technology(options.tech)
+        circuit = load_circuit(options.circuit, technology)
+        check_space(options.space, circuit, technology)
+        corner = options.corner or technology.default_corner
+        definition = problem_for(circuit, technology.name, corner, options.temperature)
+        name = args.env or f"{circuit.name}-{technology.name}-{options.space}"
         document = targets_document(name, definition, args.n, args.seed, args.held_out)
+        document["space"] = options.space
     except UserInputError as error:
         sys.stderr.write(f"error: {' '.join(str(error).split())}\n")
         return 2
@@ -112,25 +119,6 @@ def main(argv: list[str] | None = None) -> int:
         "(uniform over the declared box)"
     )
     return 0
-
-
-def _circuit_and_tech(args: argparse.Namespace) -> tuple[str, str]:
-    """The circuit and technology of ``--env`` or ``--circuit``/``--tech``."""
-    kwargs: dict = {}
-    if args.env is not None:
-        ids = env_ids()
-        env_id = args.env.split(":", 1)[-1]
-        if env_id not in ids:
-            raise UserInputError(
-                f"unknown env id {args.env!r}; e.g. {', '.join(list(ids)[:3])}, ..."
-            )
-        kwargs = dict(ids[env_id])
-    for key in ("circuit", "tech"):
-        if getattr(args, key) is not None:
-            kwargs[key] = getattr(args, key)
-    if "circuit" not in kwargs or "tech" not in kwargs:
-        raise UserInputError("give --env, or --circuit and --tech")
-    return kwargs["circuit"], kwargs["tech"]
 
 
 if __name__ == "__main__":

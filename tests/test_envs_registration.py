@@ -194,9 +194,12 @@ def test_numbers_as_ints_where_floats_are_expected():
         gym.make("jaxsizer/op2-generic-geometric-v0", pool="shared", max_steps=2.5)
 
 
-def test_parse_env_id_takes_the_geometric_ids():
+def test_parse_env_id_takes_every_spice_id():
     assert parse_env_id("jaxsizer/op2-sky130-geometric-v0") == ("op2", "sky130")
     assert parse_env_id("envs:jaxsizer/twostage-generic-v1") == ("twostage", "generic")
-    for other in ("jaxsizer/op2-sky130-electrical-v0", "jaxsizer/op2-sky130-v0"):
+    assert parse_env_id("jaxsizer/op2-sky130-electrical-v0") == ("op2", "sky130")
+    for other in ("jaxsizer/op2-sky130-v0", "jaxsizer/op2-sky130-surrogate-v0"):
         with pytest.raises(UserInputError, match="geometric"):
             parse_env_id(other)
+    with pytest.raises(UserInputError, match="--circuit and --tech"):
+        parse_env_id("jaxsizer/custom-geometric-v0")

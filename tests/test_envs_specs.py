@@ -89,7 +89,9 @@ def test_specs_cli_writes_a_train_and_held_out_split(tmp_path):
 def test_specs_cli_refuses_bad_input(tmp_path, capsys):
     out = str(tmp_path / "t.json")
     assert main(["--env", "jaxsizer/op99-generic-v1", "--json", out]) == 2
-    assert "unknown env id" in capsys.readouterr().err
+    assert "unknown circuit 'op99'" in capsys.readouterr().err
+    assert main(["--env", "jaxsizer/op2-generic-surrogate-v0", "--json", out]) == 2
+    assert "bad env id" in capsys.readouterr().err
     with pytest.raises(SystemExit) as stop:
         main(["--env", "jaxsizer/op2-generic-v1", "--n", "0", "--json", out])
     assert stop.value.code == 2

@@ -34,6 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from envs.sizing_space import space_session
 from envs.surrogate_env import EnvParams, SurrogateEnv, ensemble_predictor
 from sim.backend import BackendConfig
 from sim.session import ProblemOptions, Session, open_session
@@ -201,8 +202,9 @@ class BoxLoop:
                 f"{config.run} already holds a run: use --resume or another --run"
             )
         self.store = SimulationStore(self.dir.path / "simulations.sqlite")
-        self.session = open_session(
-            config.options, store=self.store, backend=config.backend_config
+        backend = config.backend_config
+        self.session = space_session(  # the policy's space (--space)
+            open_session(config.options, store=self.store, backend=backend)
         )
         self.problem = self.session.problem
         if config.backend.get("kind", "local") != "remote":

@@ -23,6 +23,7 @@ import jax
 import numpy as np
 from flax import nnx
 
+from envs.sizing_space import space_session
 from sim.backend import BackendConfig
 from sim.errors import UserInputError
 from sim.session import open_session
@@ -48,8 +49,10 @@ class TrainedSizer:
         self.store = SimulationStore(self.dir.path / "simulations.sqlite")
         backend = dict(self.config.backend)
         backend["workers"] = workers if workers is not None else self.config.workers
-        self.session = open_session(
-            self.config.options, store=self.store, backend=BackendConfig(**backend)
+        self.session = space_session(  # the space the run was trained in
+            open_session(
+                self.config.options, store=self.store, backend=BackendConfig(**backend)
+            )
         )
         self.problem = self.session.problem
         if backend.get("kind", "local") != "remote":
@@ -101,7 +104,12 @@ class TrainedSizer:
         on_simulated=None,
         minimise: str | None = None,
     ) -> list[SizingResult]:
-        return self.sizer.size(targets, max_sims, on_simulated, minimise)
+        results = self.sizer.size(targets, max_sims, on_simulated, minimise)
+        # an electrical run's evaluations carry gm/Id etc. beside the design
+        names = set(self.session.simulator.circuit.parameter_names)
+        for one in [*results, *(r.first_met for r in results if r.first_met)]:
+            one.params = {k: v for k, v in one.params.items() if k in names}
+        return results
 
     def held_out_curve(self) -> dict:
         path = self.dir.path / "held_out.json"
@@ -147,7 +155,7 @@ def load_policy(run: str | Path) -> tuple[nnx.Module, TrainConfig]:
         )
     store = SimulationStore(directory.path / "simulations.sqlite")
     try:
-        session = open_session(config.options, store=store)
+        session = space_session(open_session(config.options, store=store))
         try:
             env = policy_env(session)
             n_obs, n_act = env.observation_size, env.action_size

@@ -4,7 +4,9 @@ Every environment step is a SPICE simulation; a batch of ``n_envs``
 environments steps with one call to the worker pool. Observation, reward,
 termination and targets are the functions of ``envs.definition``
 (``step_outcome``), as in the surrogate loop, so the two are compared at equal
-SPICE budget.
+SPICE budget. Actions become designs through the run's space (``--space``,
+``envs.sizing_space.PolicyActions``): geometric, electrical (gm/Id through the
+device networks) or autockt (AutoCkt's steps on its grid).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from envs import definition as d
+from envs.sizing_space import PolicyActions
 from envs.targets import draw_targets
 from sim.session import open_session
 from train.loop import TrainConfig, config_to_dict
@@ -40,9 +43,10 @@ def run_spice_baseline(config: TrainConfig, resume: bool = False) -> str:
         run.write_config(config_to_dict(config))
     problem = open_session(config.options, workers=config.workers)
     definition = problem.problem
+    mapper = _policy_actions(problem)
     envs = min(config.ppo.n_envs, MAX_SPICE_ENVS)
     graphdef, new_params, tx, policy, learn = make_learner(
-        config.ppo, definition.observation_size, len(definition.scale.names)
+        config.ppo, definition.observation_size, mapper.size
     )
     key = jax.random.key(config.seed)
     key, k_model = jax.random.split(key)
@@ -50,8 +54,8 @@ def run_spice_baseline(config: TrainConfig, resume: bool = False) -> str:
     opt_state = tx.init(params)
     act = jax.jit(lambda p, o, k: _act(policy, p, o, k))
     learn = jax.jit(learn)
-    names = definition.scale.names
-    default = dict(zip(names, map(float, problem.default_sizing), strict=True))
+    default, initial_state = mapper.start()
+    states = np.stack([initial_state] * envs)
 
     def draw(key, n):
         return np.asarray(draw_targets(jax.random.split(key, n), definition))
@@ -69,8 +73,7 @@ def run_spice_baseline(config: TrainConfig, resume: bool = False) -> str:
         for _ in range(config.ppo.n_steps):
             key, k_act, k_t = jax.random.split(key, 3)
             action, log_prob, value = (np.asarray(a) for a in act(params, obs, k_act))
-            sizing = d.scale_action(np.clip(action, -1, 1), definition.scale)
-            designs = [dict(zip(names, map(float, row), strict=True)) for row in sizing]
+            designs, states = mapper.designs(action, states)
             records = problem.simulator.simulate(designs)
             sims += envs
             next_obs, reward, terminated = _observe(problem, records, targets)
@@ -98,6 +101,7 @@ def run_spice_baseline(config: TrainConfig, resume: bool = False) -> str:
                 reset_obs, _, _ = _observe(problem, start, targets)
                 next_obs = np.where(done[:, None], reset_obs, next_obs)
                 steps = np.where(done, 0, steps)
+                states = np.where(done[:, None], initial_state, states)
             obs = next_obs
         stacked = Transition(
             *(jnp.asarray(np.stack(x)) for x in zip(*batch, strict=True))
@@ -120,6 +124,12 @@ def run_spice_baseline(config: TrainConfig, resume: bool = False) -> str:
         f"baseline done: {sims} SPICE simulations, {episodes} episodes, "
         f"success during training {successes / max(episodes, 1):.2f}"
     )
+
+
+def _policy_actions(session) -> PolicyActions:
+    """The policy's actions as designs in the run's space (``--space``)."""
+    simulator = session.simulator
+    return PolicyActions(session.options.space, simulator.circuit, simulator.technology)
 
 
 def _act(policy, params, obs, key):
@@ -151,13 +161,14 @@ def evaluate_baseline(
     config = config_from_dict(directory.read_config())
     problem = open_session(config.options, workers=workers)
     definition = problem.problem
+    mapper = _policy_actions(problem)
     graphdef, new_params, _, policy, _ = make_learner(
-        config.ppo, definition.observation_size, len(definition.scale.names)
+        config.ppo, definition.observation_size, mapper.size
     )
     params = new_params(jax.random.key(0))
     nnx.replace_by_pure_dict(params, directory.load_checkpoint()["baseline_policy"])
-    names = definition.scale.names
-    default = dict(zip(names, map(float, problem.default_sizing), strict=True))
+    default, initial_state = mapper.start()
+    states = np.stack([initial_state] * len(targets))
     start = problem.simulator.simulate([default])[0]
     obs, _, _ = _observe(problem, [start] * len(targets), targets)
     met = np.zeros(len(targets), bool)
@@ -167,8 +178,7 @@ def evaluate_baseline(
         if not len(active):
             break
         mean = np.asarray(policy(params, jnp.asarray(obs[active]))[0])
-        sizing = d.scale_action(np.clip(mean, -1, 1), definition.scale)
-        designs = [dict(zip(names, map(float, row), strict=True)) for row in sizing]
+        designs, states[active] = mapper.designs(mean, states[active])
         records = problem.simulator.simulate(designs)
         new_obs, _, done = _observe(problem, records, targets[active])
         obs[active] = new_obs
