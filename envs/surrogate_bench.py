@@ -111,10 +111,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         from envs.surrogate_env import EnvParams, SurrogateEnv, surrogate_params
-        from sim.session import ProblemOptions, open_session, parse_env_id
+        from sim.session import ProblemOptions, env_id_parts, open_session
         from surrogate.circuit.store import load_surrogate, surrogate_dir
 
-        circuit, tech = parse_env_id(args.env)
+        circuit, tech, space = env_id_parts(args.env)
+        if circuit is None or tech is None or space != "geometric":
+            raise UserInputError(
+                f"{args.env}: the stored surrogates are geometric; give "
+                "jaxsizer/<circuit>-<tech>-geometric-v0 (or -v1)"
+            )
         directory = surrogate_dir(tech, circuit)
         if not (directory / "surrogate.json").is_file():
             raise UserInputError(

@@ -76,6 +76,13 @@ def test_a_bad_space_is_one_line_and_exit_2():
     assert len(lines) == 1 and "unknown space 'v2'" in lines[0]
 
 
+def test_the_stored_surrogate_bench_refuses_a_space_it_has_no_surrogate_in(capsys):
+    from envs.surrogate_bench import main
+
+    assert main(["--env", "jaxsizer/op2-sky130-electrical-v0"]) == 2
+    assert "stored surrogates are geometric" in capsys.readouterr().err
+
+
 def test_problem_options_record_the_space():
     options = ProblemOptions("op2", "generic", space="v0")
     assert options.space == "electrical"
@@ -222,6 +229,16 @@ def test_the_box_trainer_and_the_sizer_work_in_each_space(tmp_path, space):
     verified = [json.loads(line) for line in lines]
     if space == "electrical":  # the records carry the electrical values too
         assert "gmid_dp1" in verified[0]["params"] and "Wdp1" in verified[0]["params"]
+    import gymnasium as gym
+
+    import envs  # noqa: F401  (registers the ids)
+
+    env = gym.make("jaxsizer/run-surrogate-v0", run=str(run))  # the run's space
+    n_actions = 10 if space == "electrical" else 12
+    assert env.action_space.shape == (n_actions,)
+    env.reset(seed=0)
+    assert np.isfinite(env.step(env.action_space.sample())[1])
+    env.close()
     out = tmp_path / "sized"
     target = "a_0>=30dB ugbw>=20MHz"
     done = _run(
