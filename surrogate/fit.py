@@ -25,6 +25,7 @@ from sim.errors import EXIT_USAGE, UserInputError
 from sim.errors import OneLineArgumentParser as _Parser
 from sim.errors import positive_int as _positive_int
 from sim.pool import SimulatorUnavailable
+from sim.session import ProblemOptions, add_problem_options, options_from_args
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,8 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_deprecated_alias(device, "--report", "--json")
     device.add_argument("--quiet", action="store_true", help="no progress bars")
     circuit = sub.add_parser("circuit", help="fit a circuit surrogate")
-    circuit.add_argument("--circuit", default="op2", help="built-in name or path")
-    circuit.add_argument("--tech", default="sky130", help="generic, sky130 or a YAML")
+    # --env/--circuit/--tech/--corner/--temperature/--space: the one problem
+    # option set (sim.session); without any of them, op2 on sky130
+    add_problem_options(circuit, simulation=False)
     add_count_option(
         circuit,
         3000,
@@ -199,6 +201,21 @@ def _device(args: argparse.Namespace) -> int:
     return 0
 
 
+def circuit_problem(args: argparse.Namespace) -> ProblemOptions:
+    """The circuit, technology, corner and temperature to fit (op2 on sky130
+    when none is given); circuit surrogates map the geometric space only."""
+    if args.env is None and args.circuit is None and args.tech is None:
+        args.circuit, args.tech = "op2", "sky130"
+    options = options_from_args(args)
+    if options.space != "geometric":
+        raise UserInputError(
+            f"circuit surrogates are fitted in the geometric space, not "
+            f"{options.space}: drop --space (the trainer fits its own surrogate "
+            "in its space)"
+        )
+    return options
+
+
 def _circuit(args: argparse.Namespace) -> int:
     from surrogate.circuit.distill import DistillConfig
     from surrogate.circuit.fit_circuit import fit_circuit, print_summary
@@ -217,9 +234,10 @@ def _circuit(args: argparse.Namespace) -> int:
         epochs=args.distill_epochs,
         seed=args.seed,
     )
+    problem = circuit_problem(args)
     summary = fit_circuit(
-        args.circuit,
-        args.tech,
+        problem.circuit,
+        problem.tech,
         args.n,
         args.seed,
         args.workers,
@@ -227,6 +245,8 @@ def _circuit(args: argparse.Namespace) -> int:
         config,
         distill_config,
         physics=not args.no_physics,
+        corner=problem.corner,
+        temperature=problem.temperature,
     )
     print_summary(summary)
     if args.json:

@@ -213,6 +213,14 @@ def test_stale_student_is_removed_when_saving_without_one(tmp_path, smooth_fit):
         (["envs.surrogate_bench", "--model", "big"], "--model: invalid choice"),
         (["surrogate.fit", "circuit", "--loss", "huber"], "--loss: invalid choice"),
         (["surrogate.fit", "circuit", "--n", "0"], "--n: must be >= 1"),
+        (
+            ["surrogate.fit", "circuit", "--env", "jaxsizer/op2-generic-autockt-v0"],
+            "fitted in the geometric space, not autockt",
+        ),
+        (
+            ["surrogate.fit", "circuit", "--circuit", "op2"],
+            "give --env, or --circuit and --tech",
+        ),
     ],
 )
 def test_bad_cli_arguments_give_one_line(argv, message):

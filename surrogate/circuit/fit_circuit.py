@@ -59,13 +59,17 @@ def fit_circuit(
     config: FitConfig | None = None,
     distill_config: DistillConfig | None = None,
     physics: bool = True,
+    corner: str | None = None,
+    temperature: float = 27.0,
 ) -> dict:
     """Simulate ``samples`` designs, fit the ensemble, distil it, save both;
     return a report. ``physics``: give the ensemble the device-physics inputs
-    of ``surrogate.circuit.physics`` where the circuit has an estimator."""
+    of ``surrogate.circuit.physics`` where the circuit has an estimator;
+    ``corner`` (default: the technology's) and ``temperature`` (°C): where the
+    designs are simulated."""
     config = config or FitConfig(seed=seed)
     distill_config = distill_config or DistillConfig(seed=seed)
-    with Simulator(circuit, tech, n_workers=workers) as simulator:
+    with Simulator(circuit, tech, corner, temperature, n_workers=workers) as simulator:
         definition = problem_for(
             simulator.circuit,
             simulator.technology.name,
