@@ -12,7 +12,6 @@ which neither the fit nor the distillation saw.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -224,7 +223,3 @@ def print_summary(summary: dict) -> None:
         f"simulation {summary['simulate_seconds']:.0f} s; "
         f"saved to {summary['saved_to']}"
     )
-
-
-def write_report(summary: dict, path: Path) -> None:
-    path.write_text(json.dumps(summary, indent=1) + "\n")
