@@ -21,6 +21,7 @@ from envs import definition as d
 from envs.sizing_space import PolicyActions
 from envs.targets import draw_targets
 from sim.session import open_session
+from train.checkpoint import from_named, to_named
 from train.loop import TrainConfig, config_to_dict
 from train.ppo import Transition, make_learner
 from train.run_dir import RunDir
@@ -117,7 +118,7 @@ def run_spice_baseline(config: TrainConfig, resume: bool = False) -> str:
             "wall_seconds": time.perf_counter() - started,
         }
         run.log(update, metrics)
-    run.save_checkpoint({"baseline_policy": jax.tree.map(np.asarray, nnx_pure(params))})
+    run.save_checkpoint({"baseline_policy": to_named(params)})
     run.close()
     problem.close()
     return (
@@ -140,11 +141,6 @@ def _act(policy, params, obs, key):
     return action, gaussian_log_prob(action, mean, log_std), value
 
 
-def nnx_pure(params):
-    """An ``nnx.State`` as a plain nested dict of arrays (for msgpack)."""
-    return params.to_pure_dict()
-
-
 def evaluate_baseline(
     run: str, targets: np.ndarray, max_sims: int, workers: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -153,8 +149,6 @@ def evaluate_baseline(
 
     Returns ``met [N]`` and ``sims [N]`` (simulations until met, or max_sims).
     """
-    from flax import nnx
-
     from train.loop import config_from_dict
 
     directory = RunDir(run)
@@ -165,8 +159,11 @@ def evaluate_baseline(
     graphdef, new_params, _, policy, _ = make_learner(
         config.ppo, definition.observation_size, mapper.size
     )
-    params = new_params(jax.random.key(0))
-    nnx.replace_by_pure_dict(params, directory.load_checkpoint()["baseline_policy"])
+    params = from_named(
+        jax.eval_shape(new_params, jax.random.key(0)),
+        directory.load_checkpoint()["baseline_policy"],
+        f"{directory.checkpoint_path}: baseline_policy",
+    )
     default, initial_state = mapper.start()
     states = np.stack([initial_state] * len(targets))
     start = problem.simulator.simulate([default])[0]
