@@ -31,7 +31,12 @@ from sim.store import SimulationStore
 from surrogate.circuit.model import surrogate_arrays
 from surrogate.circuit.search import make_search
 from surrogate.circuit.store import load_surrogate
-from train.checkpoint import from_named, from_positional, has_policy
+from train.checkpoint import (
+    from_named,
+    from_positional,
+    has_policy,
+    positional_leaves,
+)
 from train.loop import HELD_OUT, Policy, TrainConfig, config_from_dict, policy_env
 from train.ppo import make_learner
 from train.run_dir import RunDir
@@ -169,8 +174,5 @@ def load_policy(run: str | Path) -> tuple[nnx.Module, TrainConfig]:
         params = from_named(template, saved, f"{where}: policy")
     else:  # format 1: the policy's arrays come first among runner/0 ... N
         count = len(jax.tree.leaves(template))
-        leaves = [
-            state["runner"][str(i)] for i in range(min(count, len(state["runner"])))
-        ]
-        params = from_positional(template, leaves, where)
+        params = from_positional(template, positional_leaves(state)[:count], where)
     return nnx.merge(graphdef, params), config
