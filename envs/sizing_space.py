@@ -44,14 +44,6 @@ def space_variant(space: str) -> str:
     return SPACE_VARIANTS[parse_space(space)]
 
 
-def variant_space(variant: str) -> str:
-    """The space of an env variant (``v1`` -> ``geometric`` ...)."""
-    spaces = {v: k for k, v in SPACE_VARIANTS.items()}
-    if variant not in spaces:
-        raise UserInputError(f"unknown variant {variant!r}: use {', '.join(spaces)}")
-    return spaces[variant]
-
-
 def check_space(space: str, circuit: Circuit, tech: Technology) -> None:
     """Refuse, in one line, a space the circuit or technology cannot take
     (electrical: a circuit without a sizing procedure, a technology without
@@ -243,5 +235,4 @@ __all__ = [
     "space_problem",
     "space_session",
     "space_variant",
-    "variant_space",
 ]
