@@ -139,15 +139,14 @@ def recorded_accuracy(circuit: str, tech: str) -> dict:
     per device network the median and p95 error of each output, and the
     circuit surrogate's median relative error and within-2-sigma share."""
     from surrogate.circuit.store import surrogate_dir
+    from surrogate.device.model_file import model_dir
     from surrogate.model_paths import model_roots
 
     out: dict = {"devices": {}, "surrogate": None}
-    seen: set[str] = set()
-    for root in model_roots():  # the user's fitted models shadow the shipped
+    for root in model_roots():
         for meta in sorted((root / tech).glob("*/model.json")):
-            if meta.parent.name in seen:
-                continue
-            seen.add(meta.parent.name)
+            if model_dir(tech, meta.parent.name) != meta.parent:
+                continue  # shadowed: the user's fitted model is the one read
             network = json.loads(meta.read_text()).get("accuracy", {}).get("network")
             if network:
                 out["devices"][meta.parent.name] = network
