@@ -45,9 +45,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.circuit import VDD_PLACEHOLDER, Circuit, Measure, Testbench
+from sim.circuit_checks import GROUND, deck_of
 from sim.errors import UserInputError
 from sim.netlist import (
-    _join_continuations,
     evaluate,
     format_value,
     rewrite_transistors,
@@ -55,26 +55,6 @@ from sim.netlist import (
 from sim.technology import Technology
 
 INSTANCE = "XDUT"
-# Nodes per element letter (M d g s b; Q c b e; ...); X lists its own.
-_NODE_COUNT = {
-    "m": 4,
-    "q": 3,
-    "j": 3,
-    "e": 4,
-    "g": 4,
-    "s": 4,
-    "r": 2,
-    "c": 2,
-    "l": 2,
-    "v": 2,
-    "i": 2,
-    "d": 2,
-    "f": 2,
-    "h": 2,
-    "b": 2,
-    "w": 2,
-}
-_GROUND = {"0", "gnd"}
 _EXPRESSION = re.compile(r"\{([^{}]*)\}")
 _VOLTAGE = re.compile(r"^v\(([^(),]+)(?:,([^(),]+))?\)$", re.IGNORECASE)
 _PRINTED = re.compile(r"^\s*([A-Za-z_][\w]*)\s*=\s*(\S+)\s*$")
@@ -90,34 +70,10 @@ class ExportedDesign:
     printed: tuple[str, ...]  # figures the testbenches print
 
 
-def _element_nodes(line: str) -> list[str]:
-    """Node names (lower case) of one netlist element line; [] for others."""
-    tokens = line.split()
-    if not tokens or tokens[0][0] in "*.+$;":
-        return []
-    letter = tokens[0][0].lower()
-    if letter == "x":
-        positional = [t for t in tokens[1:] if "=" not in t]
-        return [t.lower() for t in positional[:-1]]
-    count = _NODE_COUNT.get(letter, 0)
-    return [t.lower() for t in tokens[1 : 1 + count] if "=" not in t]
-
-
-def netlist_nodes(text: str) -> list[str]:
-    """Nodes of a netlist's top level, in order of first use, ground left out."""
-    nodes: list[str] = []
-    depth = 0
-    for line in _join_continuations(text):
-        head = line.split()[0].lower() if line.split() else ""
-        if head == ".subckt":
-            depth += 1
-        elif head == ".ends":
-            depth -= 1
-        elif depth == 0:
-            for node in _element_nodes(line):
-                if node not in nodes and node not in _GROUND:
-                    nodes.append(node)
-    return nodes
+def netlist_nodes(text: str) -> set[str]:
+    """Nodes of a netlist's top level (lower case), ground left out: every
+    name ``sim.circuit_checks`` reads as a node of the deck."""
+    return set(deck_of(text).nodes - GROUND)
 
 
 def subckt_ports(circuit: Circuit) -> tuple[str, ...]:
@@ -126,7 +82,7 @@ def subckt_ports(circuit: Circuit) -> tuple[str, ...]:
     declared = tuple(getattr(circuit, "ports", ()) or ())
     if declared:
         return tuple(p.lower() for p in declared)
-    inside = set(netlist_nodes(circuit.netlist))
+    inside = netlist_nodes(circuit.netlist)
     outside = {n for tb in circuit.testbenches for n in netlist_nodes(tb.template)}
     ports = sorted(inside & outside)
     if not ports:
@@ -238,7 +194,7 @@ def _vector(name: str, top: set[str]) -> str:
 
     def node(n: str) -> str:
         n = n.strip().lower()
-        return n if n in top or n in _GROUND else f"{INSTANCE.lower()}.{n}"
+        return n if n in top or n in GROUND else f"{INSTANCE.lower()}.{n}"
 
     nodes = [node(n) for n in match.groups() if n is not None]
     return f"v({','.join(nodes)})"
@@ -369,7 +325,7 @@ def testbench_deck(
     Returns the deck and the names of the figures it prints.
     """
     ports = subckt_ports(circuit)
-    top = set(netlist_nodes(testbench.template)) | set(ports)
+    top = netlist_nodes(testbench.template) | set(ports)
     # the values the testbench itself reads (a load {CL}, say)
     values = {
         k: v
