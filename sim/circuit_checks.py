@@ -532,13 +532,10 @@ def check_ports(
     """With ``ports`` declared, the circuit netlist and each testbench share
     only those nodes (and ground and ``.global`` nodes): any other shared
     node is an internal node the testbench connects to by accident."""
-    inner = {
-        node.lower()
-        for _, tokens in _element_lines(netlist)
-        for node in element_nodes(tokens)[0]
-    }
+    inner = _certain_nodes(netlist)
+    nodes = deck_of(netlist).nodes
     for port in ports:
-        if port.lower() not in deck_of(netlist).nodes:
+        if port.lower() not in nodes:
             raise fail(
                 where,
                 f"ports: {port} is not a node of {netlist_file}: fix the name "
@@ -546,11 +543,7 @@ def check_ports(
             )
     shared_ok = {p.lower() for p in ports} | GROUND | _globals(netlist)
     for tb in testbenches:
-        outer = {
-            node.lower()
-            for _, tokens in _element_lines(tb.template)
-            for node in element_nodes(tokens)[0]
-        }
+        outer = _certain_nodes(tb.template)
         clash = sorted(inner & outer - shared_ok - _globals(tb.template))
         if clash:
             nodes = ", ".join(clash)
@@ -563,6 +556,15 @@ def check_ports(
                 "too, which connects them: rename the node in one file or add "
                 "it to ports",
             )
+
+
+def _certain_nodes(text: str) -> set[str]:
+    """Nodes the top-level elements of ``text`` take for certain (lower case)."""
+    return {
+        node.lower()
+        for _, tokens in _element_lines(text)
+        for node in element_nodes(tokens)[0]
+    }
 
 
 def port_list(value: object, where: str) -> tuple[str, ...]:
