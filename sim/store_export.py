@@ -1,6 +1,6 @@
 """``python -m sim.store_export``: the simulation store as a table (CSV or Parquet).
 
-    python -m sim.store_export --store ~/.cache/jaxsizer/simulations.sqlite \\
+    python -m sim.store_export --store $JAXSIZER_HOME/simulations.sqlite \\
         --circuit op2 --tech sky130 --csv op2.csv
 
 One row per stored simulation: ``circuit``, ``tech``, ``corner``,
@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         metavar="PATH",
         help="the SQLite store (default: $JAXSIZER_STORE or "
-        "~/.cache/jaxsizer/simulations.sqlite)",
+        "$JAXSIZER_HOME/simulations.sqlite, sim.paths)",
     )
     parser.add_argument("--circuit", default=None, help="only this circuit's rows")
     parser.add_argument("--tech", default=None, help="only this technology's rows")
