@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -91,19 +90,13 @@ def store_rows(
     return columns, table
 
 
-def _number(value: object) -> object:
-    """A float as CSV text that reads back exactly (repr; nan, inf, -inf)."""
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else str(value)
-    return value
-
-
 def write_csv(path: Path, columns: list[str], table: list[dict]) -> None:
+    """Floats as the csv module writes them: their repr (reads back exactly;
+    nan, inf, -inf as such)."""
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, restval="")
         writer.writeheader()
-        for row in table:
-            writer.writerow({k: _number(v) for k, v in row.items()})
+        writer.writerows(table)
 
 
 def write_parquet(path: Path, columns: list[str], table: list[dict]) -> None:
