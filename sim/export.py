@@ -177,10 +177,11 @@ def model_lines(tech: Technology, corner: str | None = None) -> list[str]:
     )
     comments.append("* on another machine, edit the path(s) below.")
     root = os.environ.get("PDK_ROOT")
+    resolved_root = Path(root).expanduser().resolve() if root else None
     for line in includes:
         path = Path(line.split()[1])
-        if root and path.is_relative_to(Path(root).expanduser().resolve()):
-            relative = path.relative_to(Path(root).expanduser().resolve())
+        if resolved_root is not None and path.is_relative_to(resolved_root):
+            relative = path.relative_to(resolved_root)
             comments.append(f"* = $PDK_ROOT/{relative} (PDK_ROOT was {root})")
     return comments + includes
 
