@@ -14,6 +14,7 @@ names: case-insensitive, ``+`` continuation lines joined, comments dropped,
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -327,11 +328,6 @@ def include_declarations(text: str) -> set[str]:
     return set().union(*(u.declared for u in _included_uses(text)))
 
 
-def _include_reads(text: str) -> set[str]:
-    """Names included files read (lower case)."""
-    return set().union(*(u.used.keys() | u.mentioned for u in _included_uses(text)))
-
-
 def check_parameters(
     parameters: Iterable[str],
     constants: Iterable[str],
@@ -351,6 +347,12 @@ def check_parameters(
     declared |= {n.lower(): ("constant", n) for n in constants}
     known = set(declared) | {"vdd"}
     uses = {name: parameter_use(text) for name, text in templates.items()}
+
+    @functools.cache
+    def included() -> tuple[ParameterUse, ...]:
+        """The included files' uses, read once and only when asked."""
+        return tuple(u for text in templates.values() for u in _included_uses(text))
+
     for use in uses.values():
         known |= use.declared
     unknown = [
@@ -360,8 +362,7 @@ def check_parameters(
         if name not in known
     ]
     if unknown:
-        for text in templates.values():
-            known |= include_declarations(text)
+        known |= set().union(*(u.declared for u in included()))
         if any(name not in known for _, name, _ in unknown):
             known |= {n.lower() for n in elsewhere()}
     for file, name, (number, written) in unknown:
@@ -374,8 +375,7 @@ def check_parameters(
             )
     read = set().union(*(u.used.keys() | u.mentioned for u in uses.values()))
     if not declared.keys() <= read:
-        for text in templates.values():
-            read |= _include_reads(text)
+        read |= set().union(*(u.used.keys() | u.mentioned for u in included()))
     for key, (what, name) in declared.items():
         if key not in read:
             raise fail(
