@@ -248,8 +248,8 @@ def _parameter(name: str, spec: Any, where: str, tech: Any) -> Parameter:
     if scale not in SCALES:
         raise _fail(where, f"scale must be linear or log, got {scale!r}")
     unit = str(spec.get("unit", ""))
-    if checks.unit_problem(unit):
-        raise _fail(where, str(checks.unit_problem(unit)))
+    if problem := checks.unit_problem(unit):
+        raise _fail(where, problem)
     grid: tuple[float, ...] = ()
     if kind == "grid":
         values = spec.get("grid")
@@ -831,8 +831,8 @@ def _measures(spec: Any, testbenches, where: str) -> tuple[Measure, ...]:
             tb, an = _locate(m["analysis"], testbenches, f"{where}: measure {name}")
         args = _measure_args(str(name), kind, m, where)
         unit = str(m.get("unit", ""))
-        if checks.unit_problem(unit):
-            raise _fail(where, f"measure {name}: {checks.unit_problem(unit)}")
+        if problem := checks.unit_problem(unit):
+            raise _fail(where, f"measure {name}: {problem}")
         out.append(Measure(str(name), kind, tb, an, args, unit))
     return tuple(out)
 
