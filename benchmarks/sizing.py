@@ -438,11 +438,9 @@ def load_problem(args) -> tuple[ProblemOptions, object, np.ndarray, Path]:
                 f"--run {args.run} sizes {theirs.circuit}/{theirs.tech}, "
                 f"not {options.circuit}/{options.tech}"
             )
-        if args.space is not None and args.space != theirs.space:
-            raise UserInputError(
-                f"--run {args.run} was trained in the {theirs.space} space, "
-                f"not {args.space}"
-            )
+        from train.run_dir import refuse_other_space
+
+        refuse_other_space(f"--run {args.run}", theirs.space, args.space)
         options = theirs
     probe = open_session(options, store=SimulationStore(":memory:"))
     try:

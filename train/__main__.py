@@ -22,6 +22,7 @@ from sim.errors import OneLineArgumentParser, UserInputError
 from sim.session import add_problem_options, given_space, options_from_args
 from train.loop import TrainConfig, config_from_dict, config_to_dict
 from train.ppo import PPOConfig
+from train.run_dir import refuse_other_space
 
 SKIPPED = ("ppo", "problem", "backend", "workers")
 
@@ -131,7 +132,7 @@ def parse(argv: list[str] | None = None) -> tuple[TrainConfig, bool, bool]:
         from train.run_dir import RunDir
 
         base = config_from_dict(RunDir.existing(run).read_config())
-        check_space(run, base.options.space, given_space(args))
+        refuse_other_space(run, base.options.space, given_space(args))
     else:  # a fresh run (--resume with nothing to resume starts one)
         if run.exists() and not run.is_dir():
             raise UserInputError(f"--run {run} is a file, not a run directory")
@@ -161,15 +162,6 @@ def parse(argv: list[str] | None = None) -> tuple[TrainConfig, bool, bool]:
     if not 0.0 < config.goal <= 1.0:
         raise UserInputError("--goal must be in (0, 1]")
     return config, args.resume, args.spice_ppo
-
-
-def check_space(run: Path, trained: str, asked: str | None) -> None:
-    """Refuse to go on with a run in another space than it was trained in."""
-    if asked is not None and asked != trained:
-        raise UserInputError(
-            f"{run} was trained in the {trained} space, not {asked}: drop "
-            "--space (and the --env space), or train a new --run"
-        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -53,6 +53,16 @@ def _drop_torn_line(path: Path) -> None:
         handle.truncate(data.rfind(b"\n") + 1)
 
 
+def refuse_other_space(run: Path | str, trained: str, asked: str | None) -> None:
+    """Refuse to go on with ``run`` in another action space (``asked``; None:
+    not given) than the one it was trained in (``trained``)."""
+    if asked is not None and asked != trained:
+        raise UserInputError(
+            f"{run} was trained in the {trained} space, not {asked}: drop "
+            "--space (and the --env space), or train a new --run"
+        )
+
+
 class RunDir:
     """Files of one training run."""
 
