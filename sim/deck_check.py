@@ -8,12 +8,25 @@ keeps reading past ``.end``. ``expand_deck`` follows includes recursively
 (relative paths against the including file's folder), joins ``+``
 continuation lines, and refuses with the file and line:
 
+- comment lines that start ``*#`` (ngspice runs the rest of such a line as
+  a control command, ``*#echo x > FILE`` writes a file) and a first line
+  ``*ng_script`` (the whole file becomes a command script);
 - control sections (``.control*``, ``.endc*``) and dot commands that load
   code or run scripts (``.osdi``, ``.exec``, ``.shell``, ...), matched
   case-insensitively by prefix, on the physical line and after a ``+``;
 - interactive commands written as netlist lines (``shell``, ``source``, ...);
 - backquotes outside comments (ngspice's front end runs them through a shell);
-- includes that are missing, not regular files, cyclic or too deep.
+- includes that are missing, not regular files, cyclic or too deep, and
+  nested relative includes that ngspice would find somewhere other than
+  next to the including file (see below).
+
+Include names are taken as the bytes ngspice reads (files are decoded as
+UTF-8 with ``surrogateescape``, so a name maps back to its exact bytes). For
+a relative name in an included file, ngspice 39 tries its working folder
+and every ``sourcepath`` folder before the including file's folder
+(measured with strace); ``expand_deck(search_dirs=...)`` refuses the name
+when one of those earlier candidates exists, so the file checked and keyed
+is the file ngspice opens. Workers run in a private, empty folder.
 
 The same walk gives a content digest of everything the simulation reads
 (``ExpandedDeck.digest``): include lines count by the content of the file
@@ -52,6 +65,9 @@ REFUSED_COMMANDS = frozenset(
     rspice edit gnuplot bug unalias alias sh
     """.split()
 )
+# Comment prefixes ngspice turns into commands: ``*#`` lines become a control
+# section, a first line ``*ng_script`` makes the file a command script.
+REFUSED_COMMENT_PREFIXES = ("*#", "*ng_script")
 MAX_INCLUDE_DEPTH = 32
 # One ngspice analysis command on one line (as sent with ngSpice_Command):
 # letters, digits, blanks and the punctuation of numbers and v(a,b) only.
@@ -90,6 +106,13 @@ def _check_physical_line(line: str, source: str, number: int) -> None:
     bare = line.lstrip(_LEADING)
     lowered = bare.lower()
     if lowered.startswith("*"):
+        if lowered.startswith("*#"):
+            raise _refusal(
+                source,
+                number,
+                "'*#' comment refused (ngspice runs the rest of the line as a command)",
+                line,
+            )
         if lowered.startswith("*ng_script"):
             raise _refusal(source, number, "ngspice script marker refused", line)
         return  # a comment
@@ -155,22 +178,45 @@ def _unquote(token: str) -> str:
     return token
 
 
+def _name_path(name: str) -> Path:
+    """The path of an include name, from the exact bytes of the name."""
+    return Path(os.fsdecode(name.encode("utf-8", "surrogateescape")))
+
+
 def _resolve(name: str, directory: Path | None) -> Path | None:
-    path = Path(os.path.expanduser(name))
+    path = Path(os.path.expanduser(_name_path(name)))
     if path.is_absolute():
         return path
     return None if directory is None else directory / path
 
 
-class _Walker:
-    """One expansion: the files read so far and the include stack."""
+def decode_deck_bytes(data: bytes) -> str:
+    """File bytes as the checker reads them: UTF-8, any other byte kept as a
+    surrogate, so names map back to the bytes ngspice opens."""
+    return data.decode("utf-8", "surrogateescape")
 
-    def __init__(self) -> None:
+
+class _Walker:
+    """One expansion: the files read so far and the include stack.
+
+    ``search_dirs``: the folders ngspice tries before the including file's
+    folder for a relative name in an included file (its working folder and
+    ``sourcepath``); a candidate there that exists is refused.
+    """
+
+    def __init__(self, search_dirs: tuple[Path, ...] = ()) -> None:
         self.files: dict[Path, str] = {}
         self.stack: list[Path] = []
+        self.search_dirs = search_dirs
 
-    def text_digest(self, text: str, source: str, directory: Path | None) -> str:
-        """Check ``text`` and its includes; return their content digest."""
+    def text_digest(
+        self, text: str, source: str, directory: Path | None, nested: bool = False
+    ) -> str:
+        """Check ``text`` and its includes; return their content digest.
+
+        ``nested``: ``text`` is an included file's content (ngspice looks up
+        its relative includes in ``search_dirs`` first).
+        """
         for number, line in _physical_lines(text):
             _check_physical_line(line, source, number)
         digest = hashlib.sha256()
@@ -183,6 +229,14 @@ class _Walker:
                 digest.update(line.encode("utf-8", "surrogateescape") + b"\n")
                 continue
             name, section = target
+            if nested and name.startswith("~"):
+                raise _refusal(
+                    source,
+                    number,
+                    "'~' in an included file's include refused (ngspice runs "
+                    "with its own home folder)",
+                    line,
+                )
             path = _resolve(name, directory)
             if path is None:
                 raise _refusal(
@@ -192,10 +246,29 @@ class _Walker:
                     "up in the simulator's working directory)",
                     line,
                 )
+            if nested and not _name_path(name).is_absolute():
+                self._refuse_earlier_candidates(name, path, source, number, line)
             sha = self.file_digest(path, source, number, line, bool(section))
             keyword = ".lib" if section else ".include"
             digest.update(f"{keyword} sha256:{sha} {section}\n".encode())
         return digest.hexdigest()
+
+    def _refuse_earlier_candidates(
+        self, name: str, path: Path, source: str, number: int, line: str
+    ) -> None:
+        """Refuse a relative name ngspice would find before ``path``."""
+        relative = _name_path(name)
+        for folder in self.search_dirs:
+            candidate = folder / relative
+            if os.path.lexists(candidate) and candidate != path:
+                raise _refusal(
+                    source,
+                    number,
+                    f"include would be found at {candidate} (ngspice looks in "
+                    "its working and script folders before the including "
+                    "file's folder)",
+                    line,
+                )
 
     def file_digest(
         self, path: Path, source: str, number: int, line: str, library: bool
@@ -208,7 +281,7 @@ class _Walker:
         try:
             resolved = path.resolve()
             info = resolved.stat()
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError, ValueError):
             raise _refusal(source, number, f"include not found: {path}", line) from None
         if not stat.S_ISREG(info.st_mode):
             raise _refusal(source, number, f"include is not a file: {path}", line)
@@ -226,10 +299,11 @@ class _Walker:
             raise _refusal(
                 source, number, f"cannot read include {path} ({error})", line
             ) from None
-        # latin-1 maps every byte: the ASCII keywords match whatever the encoding.
         self.stack.append(resolved)
         try:
-            inner = self.text_digest(data.decode("latin-1"), str(resolved), path.parent)
+            inner = self.text_digest(
+                decode_deck_bytes(data), str(resolved), path.parent, nested=True
+            )
         finally:
             self.stack.pop()
         sha = hashlib.sha256(data + inner.encode()).hexdigest()
@@ -237,15 +311,23 @@ class _Walker:
         return sha
 
 
-def expand_deck(text: str, source: str, directory: Path | None = None) -> ExpandedDeck:
+def expand_deck(
+    text: str,
+    source: str,
+    directory: Path | None = None,
+    search_dirs: tuple[Path, ...] = (),
+) -> ExpandedDeck:
     """Check ``text`` as ngspice would read it, following every include.
 
     ``source`` names the text in messages (a file path or ``"deck tb"``);
     ``directory`` resolves relative includes (None: an assembled deck, where
-    a relative include is refused). Raises ``UserInputError`` naming the
-    file and line of the first refused line.
+    a relative include is refused). ``search_dirs``: where the ngspice that
+    will read the deck looks first for a relative name in an included file
+    (a worker passes its working folder and ``sourcepath``; elsewhere the
+    worker's folder is private and empty, so nothing is there). Raises
+    ``UserInputError`` naming the file and line of the first refused line.
     """
-    walker = _Walker()
+    walker = _Walker(tuple(search_dirs))
     digest = walker.text_digest(text, source, directory)
     files = tuple(IncludedFile(p, s) for p, s in walker.files.items())
     return ExpandedDeck(digest, files)

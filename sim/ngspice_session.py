@@ -66,6 +66,43 @@ _DISABLED_COMMANDS = (
     "unalias",
     "alias",
 )
+# Environment variables that point ngspice at other init scripts, script and
+# input folders or programs: a worker starts without them (``private_env``).
+_NGSPICE_ENV = (
+    "SPICE_SCRIPTS",
+    "SPICE_LIB_DIR",
+    "SPICE_EXEC_DIR",
+    "SPICE_PATH",
+    "SPICE_EDITOR",
+    "SPICE_HOST",
+    "SPICE_NEWS",
+    "SPICE_HELP_DIR",
+    "SPICE_BUGADDR",
+    "NGSPICE_INPUT_DIR",
+)
+INIT_FILE = ".spiceinit"
+
+
+def init_script() -> str:
+    """The ``.spiceinit`` a worker's private working folder holds.
+
+    ngspice sources ``./.spiceinit`` instead of the account's
+    ``~/.spiceinit`` (which it finds through the password database, not
+    ``$HOME``), so this file is all the user-side init there is: one
+    thread, and the alias block in force before any deck is read.
+    """
+    lines = ["* jaxsizer worker init", "set num_threads=1"]
+    lines += [
+        f"alias {n} echo {n} is disabled in jaxsizer:" for n in _DISABLED_COMMANDS
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def private_env(environ: dict[str, str], home: Path) -> dict[str, str]:
+    """``environ`` for a worker: its own ``HOME``, no ngspice folder variables."""
+    env = {k: v for k, v in environ.items() if k not in _NGSPICE_ENV}
+    env["HOME"] = str(home)
+    return env
 
 
 def _with_context(lines: list[str], index: int) -> str:
@@ -189,6 +226,18 @@ class NgspiceSession:
         self.command("set num_threads=1")
         for name in _DISABLED_COMMANDS:
             self.command(f"alias {name} echo {name} is disabled in jaxsizer:")
+        self.search_dirs = self._search_dirs()
+
+    def _search_dirs(self) -> tuple[Path, ...]:
+        """Folders ngspice tries before an including file's folder for a
+        relative include: the working folder, ``sourcepath``, ``inputdir``."""
+        dirs = [Path.cwd()]
+        for variable in ("sourcepath", "inputdir"):
+            for line in self.command(f"echo ${variable}"):
+                for word in line.replace("(", " ").replace(")", " ").split():
+                    if not word.startswith("$"):
+                        dirs.append(Path.cwd() / word)
+        return tuple(dict.fromkeys(dirs))
 
     # -- low level -------------------------------------------------------------
     def command(self, text: str) -> list[str]:
@@ -239,7 +288,7 @@ class NgspiceSession:
         body = job.deck.splitlines()[1:]  # the first line is a title
         lines = [f"* deck {key}"] + [line for line in body if line.strip()] + [""]
         try:  # the assembled deck exactly as ngspice gets it, includes too
-            expand_deck("\n".join(lines), f"deck {key}")
+            expand_deck("\n".join(lines), f"deck {key}", search_dirs=self.search_dirs)
         except UserInputError as error:
             return [f"Error: deck refused: {error}"], True
         messages, rc = self._load(lines)

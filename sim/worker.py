@@ -33,10 +33,8 @@ def serve(conn: Connection) -> None:
     worker answers and exits, so the pool starts a fresh one.
     """
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    # ngspice writes model-check logs (e.g. bsim4v5.out) into the working
-    # directory: keep them out of the user's.
     workdir = tempfile.TemporaryDirectory(prefix="jaxsizer-worker-")
-    os.chdir(workdir.name)
+    enter_private_folder(Path(workdir.name))
     from sim.ngspice_session import NgspiceSession
 
     try:
@@ -57,6 +55,29 @@ def serve(conn: Connection) -> None:
         conn.send((job_id, result, session.fatal))
         if session.fatal:
             return
+
+
+def enter_private_folder(root: Path) -> None:
+    """Make ``root`` (a fresh 0700 folder) this process's home and working
+    folder before ngspice loads.
+
+    ngspice reads ``./.spiceinit`` or else the account's ``~/.spiceinit``
+    (found through the password database, whatever ``$HOME`` says), looks up
+    a relative include in the working folder first, and writes model-check
+    logs there. The working folder ``root/cwd`` holds only our init file
+    (``sim.ngspice_session.init_script``), ``HOME`` is ``root/home``, and
+    the variables naming other ngspice script folders are dropped.
+    """
+    from sim.ngspice_session import INIT_FILE, init_script, private_env
+
+    home, cwd = root / "home", root / "cwd"
+    home.mkdir(mode=0o700)
+    cwd.mkdir(mode=0o700)
+    (cwd / INIT_FILE).write_text(init_script())
+    environ = private_env(dict(os.environ), home)
+    os.environ.clear()
+    os.environ.update(environ)
+    os.chdir(cwd)
 
 
 @dataclass
