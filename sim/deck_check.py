@@ -125,7 +125,7 @@ def _check_physical_line(line: str, source: str, number: int) -> None:
                 line,
             )
     first = lowered.split(None, 1)[0] if lowered.split() else ""
-    if first in REFUSED_COMMANDS:
+    if first in REFUSED_COMMANDS or first.startswith("pre_"):
         raise _refusal(source, number, f"command '{first}' refused in a deck", line)
     if "`" in bare:
         raise _refusal(source, number, "backquote refused (shell substitution)", line)
@@ -264,9 +264,9 @@ class _Walker:
                 raise _refusal(
                     source,
                     number,
-                    f"include would be found at {candidate} (ngspice looks in "
-                    "its working and script folders before the including "
-                    "file's folder)",
+                    f"include would be found at {candidate.resolve()} (ngspice "
+                    "looks in its working and script folders before the "
+                    "including file's folder)",
                     line,
                 )
 
