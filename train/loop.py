@@ -196,6 +196,7 @@ class BoxLoop:
     def __init__(self, config: TrainConfig, resume: bool = False) -> None:
         self.config = config
         self.dir = RunDir(config.run)
+        self.dir.lock()  # one writer per run directory
         records = self.dir.verified() if resume else []
         if not resume and self.dir.verified():
             raise FileExistsError(
@@ -389,10 +390,21 @@ class BoxLoop:
     def run(self) -> dict:
         config = self.config
         key = jax.random.key(config.seed)
-        if self.sims_used == 0:
-            n = min(config.initial_samples, config.sim_budget)
+        if self.curve and self._finished():  # a resumed run that had ended
+            self.write_curve()
+            self.dir.close()
+            return {
+                **self.curve[-1],
+                "spice_sims": self.sims_used,
+                "curve": self.curve,
+                "stopped_by": self.stop_reason() + " (already: nothing new run)",
+            }
+        n = min(config.initial_samples, config.sim_budget)
+        done = sum(r["purpose"] == "initial" for r in self.records)
+        if self.round == 0 and done < n:  # the same Sobol designs, in order;
             actions = sobol_actions(len(self.problem.scale.names), n, config.seed)
-            self.simulate(designs_from_actions(self.problem, actions), "initial")
+            designs = designs_from_actions(self.problem, actions)[done:]
+            self.simulate(designs, "initial")  # a killed batch's are in the store
         last = {}
         while self.round < config.max_rounds and self.room > 0:
             rng = np.random.default_rng([config.seed, 1, self.round])
@@ -442,6 +454,16 @@ class BoxLoop:
             "stopped_by": self.stop_reason(),
         }
 
+    def _finished(self) -> bool:
+        """Whether a stop condition of ``run`` already holds."""
+        config = self.config
+        return (
+            self.curve[-1]["held_out_success"] >= config.goal
+            or self.stale >= config.held_out_patience
+            or self.room == 0
+            or self.round >= config.max_rounds
+        )
+
     def stop_reason(self) -> str:
         """Why training ended, in words."""
         config = self.config
@@ -479,6 +501,8 @@ class BoxLoop:
         self.best = float(state["best"])
         self.stale = int(state["stale"])
         self.curve = json.loads(state["curve"])
+        if self.curve and self._finished():
+            return  # run() trains nothing: no refit
         self.refit()
         if self.policy is not None and has_policy(state):
             self.policy.restore(
@@ -508,6 +532,7 @@ class BoxLoop:
     def close(self) -> None:
         self.session.close()
         self.store.close()
+        self.dir.unlock()
 
 
 def _count_by_purpose(records: list[dict]) -> dict[str, int]:

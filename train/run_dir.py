@@ -11,13 +11,21 @@ torn last line from a kill is skipped and cut before the next append), the
 run's own simulation store ``simulations.sqlite`` (each design stored as it
 finishes, so a resumed run is served from it and simulates nothing twice)
 and the run's surrogate under ``surrogate/``.
+
+One process writes a run at a time: ``RunDir.lock`` takes an advisory
+``fcntl.flock`` on ``.lock`` (released when the process ends, even by
+``kill -9``) and writes who holds it there; a second writer is refused in
+one line naming the holder's pid, host and start time.
 """
 
 from __future__ import annotations
 
+import datetime
+import fcntl
 import json
 import math
 import os
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -63,6 +71,9 @@ def refuse_other_space(run: Path | str, trained: str, asked: str | None) -> None
         )
 
 
+LOCK_FILE = ".lock"
+
+
 class RunDir:
     """Files of one training run."""
 
@@ -70,8 +81,54 @@ class RunDir:
         self.path = Path(path)
         if self.path.exists() and not self.path.is_dir():
             raise UserInputError(f"--run {self.path} is a file, not a run directory")
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UserInputError(
+                f"--run {self.path}: cannot create the run directory ({error})"
+            ) from None
         self._writer = None
+        self._lock = None  # the open lock file while this process writes the run
+
+    # -- one writer ----------------------------------------------------------------
+    def lock(self) -> None:
+        """Become the run's only writer until ``unlock`` or the process ends.
+
+        Raises ``UserInputError`` naming the holder (pid, host, start time)
+        when another process writes the run.
+        """
+        if self._lock is not None:
+            return
+        path = self.path / LOCK_FILE
+        try:
+            handle = path.open("a+")
+        except OSError as error:
+            raise UserInputError(f"cannot lock {path} ({error})") from None
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = " ".join(handle.read(300).split()) or "another process"
+            handle.close()
+            raise UserInputError(
+                f"{self.path} is being written by {holder}: wait for it to "
+                "finish or stop it (one process per run directory)"
+            ) from None
+        started = datetime.datetime.now(datetime.UTC)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(
+            f"pid {os.getpid()} on {socket.gethostname()} since "
+            f"{started.strftime('%Y-%m-%d %H:%M:%S UTC')}\n"
+        )
+        handle.flush()
+        self._lock = handle
+
+    def unlock(self) -> None:
+        """Stop being the run's writer (the lock file stays, unlocked)."""
+        if self._lock is not None:
+            self._lock.close()  # closing the last descriptor drops the flock
+            self._lock = None
 
     @classmethod
     def existing(cls, path: str | Path) -> RunDir:
@@ -189,3 +246,4 @@ class RunDir:
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
+            self._writer = None
