@@ -353,9 +353,54 @@ def _read_text(path: Path, where: str) -> str:
         raise _fail(where, f"cannot read {path} ({error})") from None
 
 
+MAX_YAML_NODES = 100_000  # nodes of a YAML document with aliases expanded
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Nodes of the document with every alias expanded (``MAX_YAML_NODES``
+    + 1 once it is over that); a ``yaml.YAMLError`` for a cyclic alias."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        children = node.value if isinstance(node.value, list) else []
+        items = [
+            child
+            for item in children
+            for child in (item if isinstance(item, tuple) else (item,))
+        ]
+        if done:
+            active.discard(key)
+            sizes[key] = min(MAX_YAML_NODES + 1, 1 + sum(sizes[id(c)] for c in items))
+            continue
+        if key in active:
+            raise yaml.YAMLError("a YAML alias refers to itself (a cycle)")
+        active.add(key)
+        stack.append((node, True))
+        for child in items:
+            if id(child) in active:
+                raise yaml.YAMLError("a YAML alias refers to itself (a cycle)")
+            stack.append((child, False))
+    return sizes[id(root)]
+
+
 class StrictYamlLoader(yaml.SafeLoader):
     """PyYAML's safe loader that refuses a key given twice in one mapping
-    (the plain loader keeps the last silently)."""
+    (the plain loader keeps the last silently) and a document whose aliases
+    expand to more than ``MAX_YAML_NODES`` nodes (an alias bomb)."""
+
+    def compose_document(self) -> yaml.Node:
+        node = super().compose_document()
+        if node is not None and _expanded_size(node) > MAX_YAML_NODES:
+            raise yaml.YAMLError(
+                f"the YAML expands to more than {MAX_YAML_NODES} values through "
+                "its aliases (&name/*name): refused"
+            )
+        return node
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: set[Any] = set()

@@ -17,12 +17,13 @@ import contextlib
 import contextvars
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
-from sim.errors import positive_int
+from sim.errors import UserInputError, positive_int
 
 STDOUT = "-"
 
@@ -65,6 +66,68 @@ def add_deprecated_alias(
     )
 
 
+def _blocking_file(path: Path) -> Path | None:
+    """The first existing ancestor of ``path`` that is not a directory."""
+    for parent in reversed(path.parents):
+        if parent.exists() and not parent.is_dir():
+            return parent
+    return None
+
+
+def json_path(text: str) -> str:
+    """argparse type of ``--json``: ``-`` or a file path whose folder can be
+    made (no file in the way, not a directory itself)."""
+    if text == STDOUT:
+        return text
+    path = Path(text)
+    blocking = _blocking_file(path)
+    if blocking is not None:
+        raise argparse.ArgumentTypeError(
+            f"{text}: {blocking} is a file, so no folder can hold the JSON there"
+        )
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a directory, not a file")
+    return text
+
+
+def out_dir(text: str) -> Path:
+    """argparse type of ``--out``: a directory, or a path where one can be made."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file, not a directory")
+    blocking = _blocking_file(path)
+    if blocking is not None:
+        raise argparse.ArgumentTypeError(
+            f"{text}: {blocking} is a file, so the directory cannot be made"
+        )
+    return path
+
+
+def max_count() -> int:
+    """The largest ``--n`` this machine can hold: one kibibyte of memory per
+    item (a design, a target and its results take more), at least 1."""
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - not POSIX
+        memory = 1 << 34
+    return max(1, memory // 1024)
+
+
+def count(text: str) -> int:
+    """argparse type of ``--n``: an integer >= 1 the machine can hold."""
+    try:
+        value = positive_int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    limit = max_count()
+    if value > limit:
+        raise argparse.ArgumentTypeError(
+            f"{text} is more than this machine can hold (at most {limit}: one "
+            "KiB of memory per item)"
+        )
+    return value
+
+
 def add_json_option(
     parser: argparse.ArgumentParser | argparse._ActionsContainer,
     what: str = "the results",
@@ -76,6 +139,7 @@ def add_json_option(
     suffix = f"; default {default}" if default else ""
     parser.add_argument(
         "--json",
+        type=json_path,
         default=default,
         required=required,
         metavar="PATH",
@@ -93,10 +157,10 @@ def add_count_option(
     ``old`` spellings stay as hidden aliases."""
     shown = f" (default {default})" if default is not None else ""
     parser.add_argument(
-        "--n", type=positive_int, default=default, metavar="N", help=f"{what}{shown}"
+        "--n", type=count, default=default, metavar="N", help=f"{what}{shown}"
     )
     for flag in old:
-        add_deprecated_alias(parser, flag, "--n", type=positive_int, metavar="N")
+        add_deprecated_alias(parser, flag, "--n", type=count, metavar="N")
 
 
 def add_out_option(
@@ -109,7 +173,7 @@ def add_out_option(
     shown = f" (default {default})" if default else ""
     parser.add_argument(
         "--out",
-        type=Path,
+        type=out_dir,
         default=Path(default) if default else None,
         metavar="DIR",
         help=f"directory for {what}{shown}",
@@ -134,8 +198,11 @@ def write_json(target: str | Path, value: Any, indent: int = 1) -> str:
         stream.flush()
         return "stdout"
     path = Path(target)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    except OSError as error:
+        raise UserInputError(f"cannot write {path} ({error.strerror})") from None
     return str(path)
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 
+from sim.errors import UserInputError
 from sim.job import SimulationJob
 from sim.result import RawResult, Status
 from sim.worker import WorkerProcess, start_worker
@@ -43,6 +45,24 @@ class _Worker:
         return self.handle.pid
 
 
+WORKERS_PER_CORE = 4  # the most workers a pool starts per usable core
+
+
+def capped_workers(requested: int) -> int:
+    """``requested`` workers, at most ``WORKERS_PER_CORE`` per usable core
+    (a warning line on stderr when capped); a ``UserInputError`` below 1."""
+    if requested < 1:
+        raise UserInputError(f"--workers must be at least 1, got {requested}")
+    cap = WORKERS_PER_CORE * default_workers()
+    if requested > cap:
+        sys.stderr.write(
+            f"warning: --workers {requested} capped at {cap} "
+            f"({WORKERS_PER_CORE} per core on {default_workers()} cores)\n"
+        )
+        return cap
+    return requested
+
+
 def default_workers() -> int:
     """Number of workers used when none is given: the usable cores."""
     try:
@@ -59,7 +79,7 @@ class SimulationPool:
     """
 
     def __init__(self, n_workers: int | None = None, timeout: float = 60.0) -> None:
-        self.n_workers = n_workers or default_workers()
+        self.n_workers = capped_workers(n_workers or default_workers())
         self.timeout = timeout
         self._workers: list[_Worker] = []
         self.restarts = 0

@@ -11,6 +11,7 @@ re-run would reproduce.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sqlite3
@@ -116,6 +117,24 @@ class StoredSimulation:
     created: float
 
 
+def _damage_is_user_error(method):
+    """A store whose file is damaged (``sqlite3.DatabaseError``: corrupted
+    pages, not a database) is reported in one line naming the file; the
+    file is left as it is."""
+
+    @functools.wraps(method)
+    def wrapped(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.DatabaseError, json.JSONDecodeError) as error:
+            raise UserInputError(
+                f"the simulation store {self.path} is damaged or unreadable "
+                f"({error}): move it away (a new one starts empty) or restore it"
+            ) from None
+
+    return wrapped
+
+
 class SimulationStore:
     """Append-only record of simulations in one SQLite file (WAL mode)."""
 
@@ -143,6 +162,7 @@ class SimulationStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @_damage_is_user_error
     def add(
         self,
         key: str,
@@ -213,6 +233,7 @@ class SimulationStore:
         " status, message, elapsed, created"
     )
 
+    @_damage_is_user_error
     def latest(
         self, key: str, statuses: tuple[str, ...] | None = None
     ) -> StoredSimulation | None:
@@ -225,6 +246,7 @@ class SimulationStore:
         row = self._db.execute(query + " ORDER BY id DESC LIMIT 1", args).fetchone()
         return None if row is None else self._row(row)
 
+    @_damage_is_user_error
     def query(
         self,
         circuit: str | None = None,
@@ -248,5 +270,6 @@ class SimulationStore:
             sql += " WHERE " + " AND ".join(where)
         return [self._row(r) for r in self._db.execute(sql + " ORDER BY id", args)]
 
+    @_damage_is_user_error
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM simulations").fetchone()[0]

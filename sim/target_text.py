@@ -6,7 +6,11 @@ figure's unit, with an SI prefix (``10MHz``, ``300uW``) or one of the
 figure's customary units (``dB`` or ``V/V`` on gains, ``deg`` or ``°`` on
 angles, ``%`` on percentages, ``V/us`` on slew rates). A unit that does not
 belong to the figure, NaN, infinities, zero and physically impossible values
-(a negative power) are refused with one line before anything is simulated.
+(a negative power) are refused with one line before anything is simulated,
+and so are values beyond all physical sense for the circuit: more than
+``SCALE_FACTOR`` (six orders of magnitude) beyond the larger end of the spec's
+declared range, or, for a figure positive by nature, that factor below its
+smaller end. A JSON target naming a spec twice is refused too.
 
 Target files (``--targets F.json``) hold a JSON list of such objects, or an
 object whose ``targets`` (or ``held_out``/``test``) entry is that list; values
@@ -52,6 +56,8 @@ _ALIASES = {
     "V/s": {"V/s": 1.0, "V/us": 1e6, "V/µs": 1e6, "V/ns": 1e9, "V/ms": 1e3},
 }
 _NO_PREFIX = frozenset({"dB", "deg", "%"})
+# How far beyond a spec's declared range a target may be (a factor).
+SCALE_FACTOR = 1e6
 
 
 def value_in_unit(name: str, text: str, unit: str) -> float:
@@ -98,9 +104,31 @@ def check_value(name: str, value: float, unit: str) -> float:
     return value
 
 
+def check_scale(spec, value: float) -> float:
+    """``value`` if it is within ``SCALE_FACTOR`` of the spec's declared
+    range (``ugbw>=1e300Hz`` on a box of MHz is refused, not simulated)."""
+    largest = max(abs(spec.low), abs(spec.high))
+    if largest > 0 and abs(value) > SCALE_FACTOR * largest:
+        raise UserInputError(
+            f"target {spec.name}={value:g} is more than {SCALE_FACTOR:g} times "
+            f"the largest value of its declared range [{spec.low:g}, "
+            f"{spec.high:g}] {spec.unit}: not a target this circuit can meet"
+        )
+    smallest = min(abs(spec.low), abs(spec.high))
+    positive = spec.unit in POSITIVE_UNITS and smallest > 0 and value > 0
+    if positive and value < smallest / SCALE_FACTOR:
+        raise UserInputError(
+            f"target {spec.name}={value:g} is less than 1/{SCALE_FACTOR:g} "
+            f"of the smallest value of its declared range [{spec.low:g}, "
+            f"{spec.high:g}] {spec.unit}: not a physical target"
+        )
+    return value
+
+
 def check_sign(spec, value: float) -> float:
     """``value`` if its sign is that of the spec's declared range (a supply
-    current or a power whose range is positive cannot be asked negative)."""
+    current or a power whose range is positive cannot be asked negative) and
+    its size within physical sense for the range (``check_scale``)."""
     if spec.low > 0 and value < 0:
         raise UserInputError(
             f"target {spec.name} must be positive like its declared range, "
@@ -111,7 +139,7 @@ def check_sign(spec, value: float) -> float:
             f"target {spec.name} must be negative like its declared range, "
             f"got {value:g}"
         )
-    return value
+    return check_scale(spec, value)
 
 
 def parse_terms(text: str, box: TargetBox) -> dict[str, float]:
@@ -177,9 +205,22 @@ def _json(text: str) -> object:
         source = path.read_text()
     try:
         # NaN and Infinity are not JSON: refuse them instead of Python's reading
-        return json.loads(source, parse_constant=_refuse_constant)
+        return json.loads(
+            source, parse_constant=_refuse_constant, object_pairs_hook=unique_keys
+        )
     except json.JSONDecodeError as error:
         raise UserInputError(f"target JSON is invalid ({error.msg})") from None
+
+
+def unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """``json.loads`` object hook: an object naming a key twice is refused
+    (plain JSON keeps the last one silently)."""
+    data: dict = {}
+    for key, value in pairs:
+        if key in data:
+            raise UserInputError(f"target JSON names {key!r} twice")
+        data[key] = value
+    return data
 
 
 def _refuse_constant(name: str) -> float:

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from sim.binning import BinnedLibrary
+from sim.circuit import load_yaml
 from sim.errors import UserInputError
 
 GENERIC_LIBRARY = Path(__file__).parent / "technologies" / "generic.lib"
@@ -263,7 +264,7 @@ def load_technology_file(path: Path) -> Technology:
         raise UserInputError(f"technology file not found: {path}")
     where = f"technology {path}"
     try:
-        data = yaml.safe_load(path.read_text())
+        data = load_yaml(path.read_text())
     except (OSError, UnicodeDecodeError) as error:
         raise UserInputError(f"{where}: cannot read it ({error})") from None
     except yaml.YAMLError as error:

@@ -131,7 +131,7 @@ def parse(argv: list[str] | None = None) -> tuple[TrainConfig, bool, bool]:
     if args.resume and (run / "config.json").exists():
         from train.run_dir import RunDir
 
-        base = config_from_dict(RunDir.existing(run).read_config())
+        base = config_from_dict(RunDir(run).read_config())  # surrogate/ may be refit
         refuse_other_space(run, base.options.space, given_space(args))
     else:  # a fresh run (--resume with nothing to resume starts one)
         if run.exists() and not run.is_dir():

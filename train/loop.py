@@ -501,8 +501,8 @@ class BoxLoop:
         self.best = float(state["best"])
         self.stale = int(state["stale"])
         self.curve = json.loads(state["curve"])
-        if self.curve and self._finished():
-            return  # run() trains nothing: no refit
+        if self.curve and self._finished() and not self.dir.surrogate_problem():
+            return  # run() trains nothing: no refit (unless surrogate/ is damaged)
         self.refit()
         if self.policy is not None and has_policy(state):
             self.policy.restore(

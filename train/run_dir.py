@@ -27,6 +27,7 @@ import math
 import os
 import socket
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,62 @@ def refuse_other_space(run: Path | str, trained: str, asked: str | None) -> None
 
 
 LOCK_FILE = ".lock"
+
+
+def _type_problem(value: Any, annotation: str) -> str | None:
+    """Why ``value`` does not fit a field annotated ``annotation`` (a string
+    such as ``"int | None"``), or None."""
+    kinds = {word.strip() for word in str(annotation).split("|")}
+    if value is None:
+        return None if "None" in kinds else "is null"
+    checks = {
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "str": lambda v: isinstance(v, str),
+        "bool": lambda v: isinstance(v, bool),
+        "dict": lambda v: isinstance(v, dict),
+        "PPOConfig": lambda v: isinstance(v, dict),
+    }
+    known = [checks[k] for k in kinds if k in checks]
+    if not known or any(check(value) for check in known):
+        return None
+    return f"is {type(value).__name__}, not {annotation}"
+
+
+def check_config_shape(data: dict) -> str | None:
+    """Why a run's ``config.json`` object cannot be a ``TrainConfig``, or None:
+    every known field of the type it is declared with (the PPO settings
+    too), the problem and backend settings objects that build."""
+    import dataclasses
+
+    from sim.backend import BackendConfig
+    from sim.session import ProblemOptions
+    from train.loop import TrainConfig
+    from train.ppo import PPOConfig
+
+    for cls, values, prefix in (
+        (TrainConfig, data, ""),
+        (PPOConfig, data.get("ppo", {}), "ppo."),
+        (ProblemOptions, data.get("problem", {}), "problem."),
+        (BackendConfig, data.get("backend", {}), "backend."),
+    ):
+        if not isinstance(values, dict):
+            return f"{prefix.rstrip('.')} is not an object"
+        for f in dataclasses.fields(cls):
+            if f.name in values:
+                why = _type_problem(values[f.name], f.type)
+                if why:
+                    return f"{prefix}{f.name} {why}"
+    for name, build in (
+        ("problem", ProblemOptions.from_json),
+        ("backend", lambda v: BackendConfig(**v)),
+        ("ppo", lambda v: PPOConfig(**v)),
+    ):
+        try:
+            build(data.get(name, {}))
+        except (TypeError, ValueError) as error:  # UserInputError included
+            return f"{name}: {' '.join(str(error).split())}"
+    return None
 
 
 class RunDir:
@@ -138,7 +195,43 @@ class RunDir:
             raise UserInputError(f"no run directory {path}")
         if not (path / "config.json").is_file():
             raise UserInputError(f"{path} holds no run (config.json missing)")
-        return cls(path)
+        directory = cls(path)
+        problem = directory.surrogate_problem()
+        if problem:
+            raise UserInputError(
+                f"{path / 'surrogate'} is damaged ({problem}): python -m train "
+                f"--run {path} --resume fits it again from the verified designs "
+                "(no new simulation)"
+            )
+        return directory
+
+    def surrogate_problem(self) -> str | None:
+        """Why the run's ``surrogate/`` cannot be loaded (a truncated or
+        damaged file), or None (also when there is none yet)."""
+        folder = self.path / "surrogate"
+        if not folder.is_dir():
+            return None
+        try:
+            meta = json.loads((folder / "surrogate.json").read_text())
+        except FileNotFoundError:
+            return "surrogate.json missing"
+        except (OSError, ValueError) as error:  # JSON and UTF-8 errors too
+            return f"surrogate.json: {' '.join(str(error).split())}"
+        if not isinstance(meta, dict):
+            return "surrogate.json is not an object"
+        names = ["weights.npz", "fast.npz", "physics.npz"]
+        for name in names:
+            path = folder / name
+            if name != "weights.npz" and not path.exists():
+                continue
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    bad = archive.testzip()
+            except (OSError, zipfile.BadZipFile, EOFError, ValueError) as error:
+                return f"{name}: {' '.join(str(error).split())}"
+            if bad is not None:
+                return f"{name}: member {bad} is corrupt"
+        return None
 
     # -- config ------------------------------------------------------------------
     def write_config(self, config: dict) -> None:
@@ -157,6 +250,9 @@ class RunDir:
             raise UserInputError(f"{path} is corrupt ({error})") from None
         if not isinstance(data, dict):
             raise UserInputError(f"{path} is corrupt (not an object)")
+        problem = check_config_shape(data)
+        if problem:
+            raise UserInputError(f"{path} is corrupt ({problem})")
         return data
 
     # -- what the run was trained on ----------------------------------------------
@@ -186,25 +282,62 @@ class RunDir:
     def add_verified(self, record: dict) -> None:
         self._append("verified.jsonl", record)
 
-    def verified(self) -> list[dict]:
-        path = self.path / "verified.jsonl"
-        if not path.is_file():
+    def _records(self, name: str) -> list[dict]:
+        """The JSON objects of an append-only file, one per line.
+
+        A line a kill cut is skipped (every complete one is kept); a line
+        that is not UTF-8 or not a JSON object anywhere else means the file
+        was damaged: a ``UserInputError`` naming it, and nothing is changed.
+        """
+        path = self.path / name
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
             return []
+        except OSError as error:
+            raise UserInputError(f"cannot read {path} ({error.strerror})") from None
+        lines = data.split(b"\n")
         records = []
-        for line in path.read_text().splitlines():
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
+            torn = number == len(lines)  # the last line, without its newline
             try:
-                records.append(json.loads(line))
+                record = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                if torn:
+                    continue
+                raise UserInputError(
+                    f"{path}:{number} is damaged (not UTF-8): repair or delete "
+                    "that line"
+                ) from None
             except json.JSONDecodeError:
                 continue  # a line cut by a kill: every complete one is kept
+            if not isinstance(record, dict):
+                raise UserInputError(
+                    f"{path}:{number} is damaged (not a JSON object): repair or "
+                    "delete that line"
+                )
+            records.append(record)
+        return records
+
+    def verified(self) -> list[dict]:
+        """Every verified record; a ``UserInputError`` for a damaged file."""
+        records = self._records("verified.jsonl")
+        for number, record in enumerate(records, start=1):
+            if not isinstance(record.get("purpose"), str) or not isinstance(
+                record.get("params"), dict
+            ):
+                raise UserInputError(
+                    f"{self.path / 'verified.jsonl'}: record {number} is damaged "
+                    "(no purpose or params): repair or delete that line"
+                )
         return records
 
     def last_metrics(self) -> dict:
         """The newest line of metrics.jsonl ({} if none)."""
-        path = self.path / "metrics.jsonl"
-        if not path.is_file():
-            return {}
-        lines = path.read_text().splitlines()
-        return json.loads(lines[-1]) if lines else {}
+        records = self._records("metrics.jsonl")
+        return records[-1] if records else {}
 
     def log(self, step: int, metrics: dict[str, float]) -> None:
         """Append to metrics.jsonl and TensorBoard."""
