@@ -85,6 +85,7 @@ def _free_port() -> int:
 def _remote(args, designs, workdir: Path) -> dict:
     token = secrets.token_hex(16)
     (workdir / "token").write_text(token)
+    (workdir / "token").chmod(0o600)  # the server refuses a token others can read
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     command = [

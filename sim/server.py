@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import math
 import re
+import stat
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -35,6 +36,8 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.backend import BackendConfig, SimulationBackend, make_backend
@@ -304,7 +307,14 @@ def create_app(config: ServerConfig) -> FastAPI:
         yield
         await asyncio.to_thread(service.close)
 
-    app = FastAPI(title="jaxsizer simulation server", lifespan=lifespan)
+    # The API description is served behind the token like the rest.
+    app = FastAPI(
+        title="jaxsizer simulation server",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.service = service
 
     def authorize(request: Request) -> None:
@@ -320,6 +330,16 @@ def create_app(config: ServerConfig) -> FastAPI:
     @app.get(f"{API}/health")
     def health() -> dict[str, bool]:
         return {"ok": True}
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(request: Request) -> dict[str, Any]:
+        authorize(request)
+        return app.openapi()
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        authorize(request)
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title)
 
     @app.get(f"{API}/circuits")
     def circuits(request: Request) -> dict[str, Any]:
@@ -360,7 +380,17 @@ def create_app(config: ServerConfig) -> FastAPI:
 
 
 def read_token(path: Path) -> bytes:
-    """The token in ``path`` (surrounding whitespace removed)."""
+    """The token in ``path`` (surrounding whitespace removed); refused when
+    the file is readable or writable by its group or others (``chmod 600``)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        raise UserInputError(f"cannot read the token file {path}: {error}") from None
+    if mode & 0o077:
+        raise UserInputError(
+            f"the token file {path} is open to its group or others (mode "
+            f"{stat.S_IMODE(mode):04o}): chmod 600 {path}"
+        )
     try:
         token = path.read_text().strip()
     except OSError as error:

@@ -25,8 +25,9 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from sim.backend import BackendConfig  # noqa: E402
 from sim.circuit import load_circuit  # noqa: E402
+from sim.errors import UserInputError  # noqa: E402
 from sim.sampling import random_designs  # noqa: E402
-from sim.server import ServerConfig, create_app  # noqa: E402
+from sim.server import ServerConfig, create_app, read_token  # noqa: E402
 from sim.simulator import Simulator  # noqa: E402
 from sim.store import SimulationStore  # noqa: E402
 from sim.technology import load_technology  # noqa: E402
@@ -64,6 +65,29 @@ def _post(client, body, token: str | None = TOKEN, key: str | None = None):
         headers["Authorization"] = f"Bearer {token}"
     content = body if isinstance(body, str) else json.dumps(body)
     return client.post("/v1/simulate", content=content, headers=headers)
+
+
+def test_api_description_is_behind_the_token(client):
+    for path in ("/openapi.json", "/docs"):
+        assert client.get(path).status_code == 401
+        wrong = client.get(path, headers={"Authorization": "Bearer wrong-token"})
+        assert wrong.status_code == 401
+        good = client.get(path, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert good.status_code == 200
+    assert client.get("/redoc").status_code == 404
+    spec = client.get("/openapi.json", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert "/v1/simulate" in spec.json()["paths"]
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660, 0o602])
+def test_token_file_open_to_others_is_refused(tmp_path, mode):
+    path = tmp_path / "token"
+    path.write_text(TOKEN + "\n")
+    path.chmod(mode)
+    with pytest.raises(UserInputError, match="chmod 600"):
+        read_token(path)
+    path.chmod(0o600)
+    assert read_token(path) == TOKEN.encode()
 
 
 def test_auth(client):
@@ -149,6 +173,7 @@ class ServerProcess:
         self.store = directory / "server.sqlite"
         self.token_file = directory / "token"
         self.token_file.write_text(TOKEN + "\n")
+        self.token_file.chmod(0o600)
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
