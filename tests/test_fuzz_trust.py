@@ -52,7 +52,7 @@ from sim.store import SimulationStore
 from sim.technology import GENERIC_LIBRARY, load_technology_file
 from train.run_dir import RunDir
 
-QUICK = 40
+QUICK = 30
 FULL = 2100
 SHARE = {
     "star_hash": 0.30,
@@ -375,6 +375,8 @@ class Fuzz:
         ]
         for _ in range(rng.choice([1, 1, 2, 3])):
             path = run / rng.choice(files)
+            if path.is_dir():  # a folder put there by an earlier mutation
+                continue
             data = bytearray(path.read_bytes()) if path.is_file() else bytearray()
             op = rng.randrange(7)
             if op == 0 and data:  # flip bytes
