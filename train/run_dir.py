@@ -27,6 +27,7 @@ import math
 import os
 import socket
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,7 @@ def refuse_other_space(run: Path | str, trained: str, asked: str | None) -> None
 
 
 LOCK_FILE = ".lock"
+_LOCK_RECORD = 256  # bytes of the holder record in the lock file
 
 
 def _type_problem(value: Any, annotation: str) -> str | None:
@@ -145,46 +147,54 @@ class RunDir:
                 f"--run {self.path}: cannot create the run directory ({error})"
             ) from None
         self._writer = None
-        self._lock = None  # the open lock file while this process writes the run
+        self._lock: int | None = None  # the lock file descriptor while writing
 
     # -- one writer ----------------------------------------------------------------
     def lock(self) -> None:
         """Become the run's only writer until ``unlock`` or the process ends.
 
         Raises ``UserInputError`` naming the holder (pid, host, start time)
-        when another process writes the run.
+        when another process writes the run. The holder's record is written
+        in one fixed-size write, never truncated first, so a reader sees a
+        whole record.
         """
         if self._lock is not None:
             return
         path = self.path / LOCK_FILE
         try:
-            handle = path.open("a+")
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as error:
-            raise UserInputError(f"cannot lock {path} ({error})") from None
+            raise UserInputError(f"cannot lock {path} ({error.strerror})") from None
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            handle.seek(0)
-            holder = " ".join(handle.read(300).split()) or "another process"
-            handle.close()
+            holder = ""
+            for _ in range(40):  # a holder that has just locked writes soon
+                holder = " ".join(
+                    os.pread(fd, _LOCK_RECORD, 0).decode(errors="replace").split()
+                )
+                if holder:
+                    break
+                time.sleep(0.025)
+            os.close(fd)
             raise UserInputError(
-                f"{self.path} is being written by {holder}: wait for it to "
-                "finish or stop it (one process per run directory)"
+                f"{self.path} is being written by {holder or 'another process'}: "
+                "wait for it to finish or stop it (one process per run directory)"
             ) from None
         started = datetime.datetime.now(datetime.UTC)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(
+        record = (
             f"pid {os.getpid()} on {socket.gethostname()} since "
-            f"{started.strftime('%Y-%m-%d %H:%M:%S UTC')}\n"
+            f"{started.strftime('%Y-%m-%d %H:%M:%S UTC')}"
         )
-        handle.flush()
-        self._lock = handle
+        os.pwrite(
+            fd, record.encode()[: _LOCK_RECORD - 1].ljust(_LOCK_RECORD - 1) + b"\n", 0
+        )
+        self._lock = fd
 
     def unlock(self) -> None:
         """Stop being the run's writer (the lock file stays, unlocked)."""
         if self._lock is not None:
-            self._lock.close()  # closing the last descriptor drops the flock
+            os.close(self._lock)  # closing the last descriptor drops the flock
             self._lock = None
 
     @classmethod
