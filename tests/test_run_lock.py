@@ -72,18 +72,22 @@ def test_second_writer_is_refused_naming_the_holder(tmp_path):
     RunDir(tmp_path / "run").lock()  # free again
 
 
-def test_resume_while_another_process_writes_is_one_line_and_touches_nothing(
-    tmp_path,
+def test_resume_while_another_writer_holds_the_run_is_one_line_and_touches_nothing(
+    tmp_path, capsys
 ):
+    """The holder here is this test (a separate open of the lock file
+    conflicts like another process; the slow test below uses two)."""
+    from train.__main__ import main
+
     run = tmp_path / "run"
     holder = RunDir(run)
     holder.lock()
     (run / "verified.jsonl").write_text('{"round": 0}\n')
     before = {p.name: p.read_bytes() for p in run.iterdir()}
-    proc = _train("--run", str(run), "--resume", *TINY[:2])
-    assert proc.returncode == 2, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert main(["--run", str(run), "--resume", *TINY[:2]]) == 2
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err
     assert f"pid {os.getpid()} on {socket.gethostname()}" in lines[0]
     assert {p.name: p.read_bytes() for p in run.iterdir()} == before
     holder.unlock()
