@@ -157,3 +157,15 @@ def test_concurrent_resumes_one_writer_and_a_finished_run_does_nothing(tmp_path)
     assert (run / "metrics.jsonl").read_text() == metrics
     assert "held-out success None" not in again.stdout
     assert "held-out success " in again.stdout and "nothing new run" in again.stdout
+    # A damaged surrogate: sizing names it in one line, --resume refits it
+    # from the verified designs without a new simulation.
+    (run / "surrogate" / "surrogate.json").write_text('{"mean": [1, ')
+    size = [sys.executable, "-m", "train.size", "--run", str(run)]
+    size += ["--target", "a_0>=40dB", "--max-sims", "1"]
+    broken = subprocess.run(size, cwd=REPO, capture_output=True, text=True)
+    assert broken.returncode == 2 and "--resume" in broken.stderr
+    assert len(broken.stderr.strip().splitlines()) == 1
+    repaired = _train("--run", str(run), "--resume")
+    assert repaired.returncode == 0, repaired.stderr
+    assert (run / "verified.jsonl").read_text().splitlines() == records
+    assert RunDir.existing(run).surrogate_problem() is None
