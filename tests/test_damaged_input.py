@@ -201,6 +201,20 @@ def test_out_naming_a_file_is_one_line(tmp_path, capsys):
     assert max_count() >= 1000
 
 
+def test_size_out_naming_a_file_is_one_line(tmp_path, capsys):
+    from train.size import main as size_main
+
+    blocker = tmp_path / "afile"
+    blocker.write_text("keep me")
+    with pytest.raises(SystemExit) as info:
+        size_main(
+            ["--run", str(tmp_path), "--target", "a_0>=40dB"] + ["--out", str(blocker)]
+        )
+    assert info.value.code == 2
+    assert "is a file" in _one_line(capsys.readouterr().err)
+    assert blocker.read_text() == "keep me"
+
+
 def test_worker_counts_are_capped_with_a_warning(capsys):
     cap = WORKERS_PER_CORE * default_workers()
     assert capped_workers(2) == 2

@@ -22,6 +22,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from sim.cli_conventions import out_dir
 from sim.errors import OneLineArgumentParser, UserInputError
 from sim.units import engineering
 
@@ -43,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--out",
+        type=out_dir,  # a file there is refused in one line
         default=None,
         metavar="DIR",
         help="directory for result.json, the subckt, testbenches and plots "
