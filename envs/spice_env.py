@@ -22,8 +22,9 @@ max_episode_steps=N)``). Built directly, ``SpiceEnv(...)`` truncates after
 ``target``, ``met`` (per spec), ``observation`` (the observation as
 ``{name: value}``: its layout), ``"jaxsizer/episode"`` (counted from the
 last seeded reset; not ``"episode"``, which SB3's ``Monitor`` and gymnasium's
-``RecordEpisodeStatistics`` reserve for their statistics), ``step`` and ``sizing_issue`` (v0: why the requested gm/Id and fug
-left a device network's characterised region, "" when they did not).
+``RecordEpisodeStatistics`` reserve for their statistics), ``step`` and
+``sizing_issue`` (v0: why the requested gm/Id and fug left a device
+network's characterised region, "" when they did not).
 """
 
 from __future__ import annotations
