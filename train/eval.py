@@ -123,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     print("| metric | value |\n|---|---|")
     for key, value in report.items():
         if key != "per_target":
-            print(f"| {key} | {value} |")
+            shown = f"{value:.4g}" if isinstance(value, float) else value
+            print(f"| {key} | {shown} |")  # 3.0, not 3.0000000000000004
     if args.json:
         write_json(args.json, report)
     return 0
