@@ -30,7 +30,7 @@ ENTRY = {
     "benchmarks/box_targets.py": "benchmarks.box_targets",
 }
 # started by the pool, not by a user; the dispatcher itself
-INTERNAL = {"sim.worker", "jaxsizer.command", "jaxsizer.__main__"}
+INTERNAL = {"sim.worker", "jaxsizer"}
 
 
 def _available(module: str) -> bool:
