@@ -22,6 +22,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from sim.cli_conventions import add_json_option, keeps_stdout_for_json, write_json
 from sim.errors import OneLineArgumentParser, UserInputError
 from sim.units import engineering
 
@@ -58,9 +59,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers", type=int, default=None, help="ngspice workers (default: cores)"
     )
+    add_json_option(parser, "the sizing (as result.json)")
     return parser
 
 
+@keeps_stdout_for_json
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -80,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             _report(sizer, result, "best design" if args.minimise else "")
             out = Path(args.out) if args.out else sizer.dir.path / "sized"
             _write(sizer, result, out)
+            if args.json:
+                write_json(args.json, result_json(sizer, result))
         finally:
             sizer.close()
         return 0 if result.met else 1
