@@ -85,6 +85,19 @@ COMMANDS: dict[tuple[str, ...], Command] = {
 }
 
 
+# an optional dependency -> the extra that installs it (pyproject.toml)
+EXTRAS = {
+    "fastapi": "server",
+    "uvicorn": "server",
+    "httpx": "server",
+    "pydantic": "server",
+    "ray": "ray",
+    "optuna": "bench",
+    "pandas": "parquet",
+    "pyarrow": "parquet",
+}
+
+
 def version() -> str:
     """The installed distribution's version (``unknown`` when not installed)."""
     try:
@@ -161,9 +174,14 @@ def run(words: tuple[str, ...], command: Command, rest: list[str]) -> int:
                 f"{PROG} {' '.join(words)} needs the module {command.module}, "
                 "which this installation does not have"
             )
-        return _refuse(
-            f"{PROG} {' '.join(words)} needs {error.name}, which is not installed"
-        )
+        extra = EXTRAS.get((error.name or "").split(".")[0])
+        hint = f" (pip install 'jaxsizer[{extra}]')" if extra else ""
+        name = " ".join([PROG, *words])
+        if any(word in ("-h", "--help") for word in rest):
+            print(f"usage: {name} [options]\n\n{command.help}\n")
+            print(f"{name} needs {error.name}, which is not installed{hint}")
+            return 0
+        return _refuse(f"{name} needs {error.name}, which is not installed{hint}")
     prog = " ".join([PROG, *words[: len(words) - len(command.forward)]])
     with invoked_as(prog):
         code = module.main([*command.forward, *rest])
