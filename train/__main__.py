@@ -23,6 +23,7 @@ from sim.backend import backend_from_args
 from sim.cli_conventions import add_json_option, keeps_stdout_for_json, write_json
 from sim.errors import OneLineArgumentParser, UserInputError
 from sim.session import add_problem_options, given_space, options_from_args
+from sim.verbosity import add_verbosity_options, progress, quiet_stdout
 from train.loop import TrainConfig, config_from_dict, config_to_dict
 from train.ppo import PPOConfig
 from train.run_dir import refuse_other_space
@@ -118,6 +119,7 @@ def build_parser() -> OneLineArgumentParser:
         "--spice-ppo", action="store_true", help="baseline: PPO on ngspice"
     )
     add_json_option(parser, "the run's summary (held-out success, SPICE sims)")
+    add_verbosity_options(parser)
     _add_fields(parser, TrainConfig)
     _add_fields(parser, PPOConfig, "ppo-")
     return parser
@@ -130,7 +132,7 @@ def parse(argv: list[str] | None = None) -> tuple[TrainConfig, bool, bool]:
 
 
 def parse_args(argv: list[str] | None = None):
-    """``parse`` and the ``--json`` path (None when not given)."""
+    """``parse`` and the other options (``json``, ``verbosity``)."""
     args = build_parser().parse_args(argv)
     given = {
         k: v
@@ -177,7 +179,7 @@ def parse_args(argv: list[str] | None = None):
         raise UserInputError("--sim-budget must be at least 10")
     if not 0.0 < config.goal <= 1.0:
         raise UserInputError("--goal must be in (0, 1]")
-    return config, args.resume, args.spice_ppo, args.json
+    return config, args.resume, args.spice_ppo, args
 
 
 def held_out_success(summary: dict) -> float | None:
@@ -192,7 +194,8 @@ def held_out_success(summary: dict) -> float | None:
 @keeps_stdout_for_json
 def main(argv: list[str] | None = None) -> int:
     try:
-        config, resume, spice_ppo, json_path = parse_args(argv)
+        config, resume, spice_ppo, args = parse_args(argv)
+        json_path = args.json
         if spice_ppo:
             from train.spice_baseline import run_spice_baseline
 
@@ -206,9 +209,19 @@ def main(argv: list[str] | None = None) -> int:
         loop = BoxLoop(config, resume)
         if not (loop.dir.path / "config.json").is_file():
             loop.dir.write_config(config_to_dict(config))
+        bar = progress(config.max_rounds, "rounds", "round", args.verbosity)
+        log = loop.dir.log
+
+        def log_round(round_: int, metrics: dict) -> None:
+            log(round_, metrics)
+            bar.update(1)
+
+        loop.dir.log = log_round  # one bar step per round (train.run_dir)
         try:
-            summary = loop.run()
+            with quiet_stdout(args.verbosity):
+                summary = loop.run()
         finally:
+            bar.close()
             loop.close()
         held = held_out_success(summary)
         if json_path:

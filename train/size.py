@@ -25,6 +25,7 @@ from rich.table import Table
 from sim.cli_conventions import add_json_option, keeps_stdout_for_json, write_json
 from sim.errors import OneLineArgumentParser, UserInputError
 from sim.units import engineering
+from sim.verbosity import add_verbosity_options, progress
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=None, help="ngspice workers (default: cores)"
     )
     add_json_option(parser, "the sizing (as result.json)")
+    add_verbosity_options(parser)
     return parser
 
 
@@ -76,7 +78,13 @@ def main(argv: list[str] | None = None) -> int:
         try:
             box = sizer.problem.box
             vector = target_vector(parse_target(args.target, box), box)
-            result = sizer.size(vector[None], args.max_sims, minimise=args.minimise)[0]
+            with progress(args.max_sims, "SPICE sims", "sim", args.verbosity) as bar:
+                result = sizer.size(
+                    vector[None],
+                    args.max_sims,
+                    lambda done: bar.update(len(done)),
+                    minimise=args.minimise,
+                )[0]
             first = result.first_met
             if args.minimise and first is not None and first is not result:
                 _report(sizer, first, "first design that met the target")
