@@ -207,6 +207,7 @@ def test_jaxsizer_works_in_a_folder_with_its_own_envs_and_train(home, tmp_path):
     script = (
         "import jaxsizer\n"
         f"e = jaxsizer.make_env('envs:{SPICE_ID}')\n"
+        "jaxsizer.TrainedSizer  # pins train (not imported until used)\n"
         "import envs, sim, train\n"
         "print(envs.__file__, sim.__file__, train.__file__)\n"
         "with jaxsizer.Simulator('twostage', 'generic') as s:\n"
