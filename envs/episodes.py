@@ -25,6 +25,11 @@ from envs.config import EnvSetup
 from envs.targets import draw_target
 from sim.simulator import Evaluation
 
+# The info key of the episode count. Plain ``"episode"`` is reserved: SB3's
+# Monitor and gymnasium's RecordEpisodeStatistics write their end-of-episode
+# statistics dict there (and refuse an env that already does).
+EPISODE_INFO_KEY = "jaxsizer/episode"
+
 
 @dataclass
 class Outcome:

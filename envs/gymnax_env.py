@@ -1,4 +1,5 @@
-"""The surrogate environment with gymnax's API, and a gymnasium wrapper of it.
+"""The surrogate environment as a gymnax ``Environment``, and a gymnasium
+wrapper of it.
 
 ``make`` builds everything from an id in one call (the stored surrogate
 ``models/<tech>/<circuit>/`` or a trained run's ``surrogate/``):
@@ -10,28 +11,35 @@
     obs, state = env.reset(key, params)
     obs, state, reward, done, info = env.step(key, state, action, params)
 
-``SurrogateGymnaxEnv`` follows gymnax's ``environment.Environment`` as
-PureJaxRL-style trainers use it: ``reset(key, params=None) -> (obs, state)``,
-``step(key, state, action, params=None) -> (obs, state, reward, done,
-info)`` with ``done = terminated | truncated`` (gymnax's 5-tuple; gymnax 1.0
-splits ``done`` into two, both are in ``info["terminated"]`` and
-``info["truncated"]``), auto-reset as gymnax (a finished episode's ``obs``
-and ``state`` are a fresh episode's; ``info["final_observation"]`` is the
-last one's observation), ``default_params``, ``action_space(params)`` and
-``observation_space(params)`` (``Box``), ``num_actions`` and ``name``. Both
-functions are jitted (``self`` static) and vmap-able.
+``SurrogateGymnaxEnv`` subclasses ``gymnax.environments.environment.
+Environment`` when gymnax is installed (``pip install jaxsizer[clients]``),
+so gymnax's wrappers (``gymnax.wrappers.purerl.LogWrapper``) and trainers
+built on it (``rejax.PPO.create(env=env, env_params=params)``) take it as
+it is. It implements gymnax's hooks, ``reset_env`` and ``step_env``, and
+inherits ``reset``/``step`` (jitted, auto-reset: a finished episode's
+``obs`` and ``state`` are a fresh episode's from the second half of the
+step key) from gymnax; without gymnax, ``_Environment`` below is the same
+base (gymnax 0.0.9's, which rejax 0.1.3 expects).
 
-The ``gymnax`` package itself is not a dependency: gymnax 1.0.1 declares
-``gymnasium<1.4`` and ``jax<0.12``, which this project's gymnasium 1.4
-excludes. ``Box`` here has gymnax's attributes and methods (``low``,
-``high``, ``shape``, ``dtype``, ``sample(key)``, ``contains(x)``).
+The step tuple is the installed gymnax's: ``(obs, state, reward, done,
+info)`` for gymnax < 1.0 (and without gymnax), ``(obs, state, reward,
+terminated, truncated, info)`` for gymnax >= 1.0, whose ``step`` splits
+``done``. rejax 0.1.3 (the newest) unpacks five values, so it runs with
+gymnax < 1.0 only (the ``clients`` extra pins that). Either way ``info``
+holds ``terminated``, ``truncated``, ``discount`` (0 when terminated),
+``performance`` ``[m]`` and ``sizing`` ``[n]`` of the step, and
+``final_observation`` (< 1.0: set by this env; >= 1.0: by gymnax).
+
+Params: ``SurrogateGymnaxParams``, the surrogate env's ``EnvParams`` plus
+gymnax's ``max_steps_in_episode`` (= ``max_steps``, the truncation; a
+trainer's evaluation loops at most that long). Spaces: gymnax's ``Box``
+(the local ``Box`` without gymnax), ``action_space(params)`` ``[-1, 1]^n``
+and ``observation_space(params)`` with finite bounds (``envs.spaces``;
+observations are clipped to them, as in the SPICE envs).
 
 ``SurrogateGymEnv`` is a ``gymnasium.Env`` over the same functions (NumPy in
 and out, jitted inside), registered as ``jaxsizer/<circuit>-<tech>-
 surrogate-v0`` and ``jaxsizer/run-surrogate-v0`` (``envs.registration``).
-
-Observations are clipped to the finite bounds of ``envs.spaces``, as in the
-SPICE environments.
 """
 
 from __future__ import annotations
@@ -46,7 +54,9 @@ import gymnasium as gym
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flax import struct
 
+from envs import definition as d
 from envs.config import DEFAULT_MAX_STEPS, NO_STEP_LIMIT, check_target
 from envs.registration import RUN_SURROGATE_ID, surrogate_env_ids
 from envs.spaces import clip_observation, observation_bounds
@@ -62,9 +72,10 @@ from sim.errors import UserInputError
 MODELS = ("distilled", "ensemble")
 
 
-class Box:
-    """gymnax's ``spaces.Box``: ``low``/``high`` (scalars or arrays), ``shape``,
-    ``dtype``; jittable ``sample(key)`` and ``contains(x)``."""
+class _Box:
+    """gymnax's ``spaces.Box`` (used without gymnax): ``low``/``high``
+    (scalars or arrays), ``shape``, ``dtype``; jittable ``sample(key)`` and
+    ``contains(x)``."""
 
     def __init__(self, low, high, shape: tuple[int, ...], dtype=jnp.float32) -> None:
         self.low = low
@@ -84,15 +95,63 @@ class Box:
         return jnp.logical_and(jnp.all(x >= self.low), jnp.all(x <= self.high))
 
 
-class SurrogateGymnaxEnv:
-    """``SurrogateEnv`` with gymnax's functional API (see module docstring).
+class _Environment:
+    """gymnax 0.0.9's ``Environment`` base, for when gymnax is not installed:
+    ``reset``/``step`` around the hooks ``reset_env``/``step_env``, with
+    gymnax's auto-reset (the step key split in two, the second resets)."""
 
-    ``env`` the pure-JAX environment, ``params`` its default ``EnvParams``
-    (surrogate arrays, ``max_steps``, optional target table), ``name`` the id.
-    Actions ``[n]`` in ``[-1, 1]``; observations ``[obs]`` float32.
+    @partial(jax.jit, static_argnames=("self",))
+    def step(self, key: jax.Array, state, action, params=None):
+        params = self.default_params if params is None else params
+        key, key_reset = jax.random.split(key)
+        obs_st, state_st, reward, done, info = self.step_env(key, state, action, params)
+        obs_re, state_re = self.reset_env(key_reset, params)
+        state = jax.tree.map(
+            lambda x, y: jax.lax.select(done, x, y), state_re, state_st
+        )
+        obs = jax.lax.select(done, obs_re, obs_st)
+        return obs, state, reward, done, info
+
+    @partial(jax.jit, static_argnames=("self",))
+    def reset(self, key: jax.Array, params=None):
+        params = self.default_params if params is None else params
+        return self.reset_env(key, params)
+
+
+try:  # the gymnax clients expect its classes (isinstance checks in rejax)
+    from gymnax.environments.environment import Environment as _Base
+    from gymnax.environments.spaces import Box
+except ImportError:  # gymnax is optional: the same protocol without it
+    _Base, Box = _Environment, _Box
+
+# gymnax >= 1.0 splits ``done`` (its ``step`` returns six values and asks
+# ``step_env`` for ``terminated`` and ``is_truncated`` for the rest)
+SPLIT_DONE = hasattr(_Base, "is_truncated")
+
+
+@struct.dataclass
+class SurrogateGymnaxParams(EnvParams):
+    """``envs.surrogate_env.EnvParams`` with gymnax's name of the episode
+    length (``max_steps_in_episode`` = ``max_steps``, steps)."""
+
+    @property
+    def max_steps_in_episode(self) -> int:
+        return self.max_steps
+
+
+class SurrogateGymnaxEnv(_Base):
+    """``SurrogateEnv`` as a gymnax ``Environment`` (see module docstring).
+
+    ``env`` the pure-JAX environment, ``params`` its default
+    ``SurrogateGymnaxParams`` (surrogate arrays, ``max_steps``, optional
+    target table), ``name`` the id. Actions ``[n]`` in ``[-1, 1]``;
+    observations ``[obs]`` float32.
     """
 
-    def __init__(self, env: SurrogateEnv, params: EnvParams, name: str) -> None:
+    def __init__(
+        self, env: SurrogateEnv, params: SurrogateGymnaxParams, name: str
+    ) -> None:
+        super().__init__()
         self.env = env
         self._params = params
         self._name = name
@@ -105,7 +164,7 @@ class SurrogateGymnaxEnv:
         return self.env.definition
 
     @property
-    def default_params(self) -> EnvParams:
+    def default_params(self) -> SurrogateGymnaxParams:
         return self._params
 
     @property
@@ -117,48 +176,73 @@ class SurrogateGymnaxEnv:
         """Number of action entries (one per sized parameter)."""
         return self.env.action_size
 
-    def action_space(self, params: EnvParams | None = None) -> Box:
+    def action_space(self, params: EnvParams | None = None):
         return Box(-1.0, 1.0, (self.num_actions,), jnp.float32)
 
-    def observation_space(self, params: EnvParams | None = None) -> Box:
+    def observation_space(self, params: EnvParams | None = None):
         return Box(self._low, self._high, (self.env.observation_size,), jnp.float32)
 
     def _clip(self, obs: jax.Array) -> jax.Array:
         return clip_observation(obs, self._low, self._high, jnp)
 
-    @partial(jax.jit, static_argnames=("self",))
-    def reset(
-        self, key: jax.Array, params: EnvParams | None = None
+    # -- gymnax's hooks -----------------------------------------------------------
+    def reset_env(
+        self, key: jax.Array, params: EnvParams
     ) -> tuple[jax.Array, EnvState]:
         """A new episode: observation ``[obs]`` and state (target from ``key``)."""
-        params = self._params if params is None else params
         obs, state = self.env.reset(key, params)
         obs = self._clip(obs)
         return obs, state.replace(observation=obs)
 
-    @partial(jax.jit, static_argnames=("self",))
-    def step(
-        self,
-        key: jax.Array,
-        state: EnvState,
-        action: jax.Array,
-        params: EnvParams | None = None,
-    ) -> tuple[jax.Array, EnvState, jax.Array, jax.Array, dict]:
-        """One step of ``action`` ``[n]``; auto-resets a finished episode."""
-        params = self._params if params is None else params
-        obs, state, reward, terminated, truncated, info = self.env.step(
-            key, state, jnp.asarray(action, jnp.float32), params
+    def transition(
+        self, key: jax.Array, state: EnvState, action: jax.Array, params: EnvParams
+    ):
+        """One step without auto-reset: ``(obs, state, reward, terminated,
+        truncated, info)`` of the episode as it stands after ``action``."""
+        del key  # the step is deterministic; the key serves the reset
+        env = self.env
+        sizing = d.scale_action(
+            jnp.asarray(action, jnp.float32), env.definition.scale, jnp
+        )
+        obs, reward, terminated, performance = env.evaluate(
+            sizing, state.target, params
         )
         obs = self._clip(obs)
+        steps = state.step + 1
+        truncated = (~terminated) & (steps >= params.max_steps)
         info = {
-            **info,
-            "final_observation": self._clip(info["final_observation"]),
+            "final_observation": obs,
             "terminated": terminated,
             "truncated": truncated,
             "discount": 1.0 - terminated.astype(jnp.float32),
+            "performance": performance,
+            "sizing": sizing,
         }
-        done = terminated | truncated
-        return obs, state.replace(observation=obs), reward, done, info
+        stepped = EnvState(state.target, steps, obs)
+        return obs, stepped, reward, terminated, truncated, info
+
+    def step_env(self, key: jax.Array, state: EnvState, action, params: EnvParams):
+        """gymnax's hook: the step before auto-reset (``done`` for gymnax <
+        1.0, ``terminated`` for >= 1.0, which asks ``is_truncated``)."""
+        obs, state, reward, terminated, truncated, info = self.transition(
+            key, state, action, params
+        )
+        return (
+            obs,
+            state,
+            reward,
+            terminated if SPLIT_DONE else (terminated | truncated),
+            info,
+        )
+
+    def is_truncated(self, state: EnvState, params: EnvParams) -> jax.Array:
+        """Whether ``state`` has reached the step limit (gymnax >= 1.0)."""
+        return state.step >= params.max_steps
+
+    def is_terminal(self, state: EnvState, params: EnvParams) -> jax.Array:
+        """Only the step limit is known from the state alone (a met target
+        is known from the step's figures: ``info["terminated"]``)."""
+        return self.is_truncated(state, params)
 
     @partial(jax.jit, static_argnames=("self",))
     def evaluate_target(self, target: jax.Array, params: EnvParams | None = None):
@@ -244,7 +328,7 @@ def build(
     targets=None,
     box_share: float = 0.5,
     name: str = "",
-) -> tuple[SurrogateGymnaxEnv, EnvParams]:
+) -> tuple[SurrogateGymnaxEnv, SurrogateGymnaxParams]:
     """The gymnax env and its params for a circuit/technology (stored
     surrogate, or ``surrogate=`` directory) or a trained ``run`` directory.
 
@@ -287,7 +371,7 @@ def build(
     if not 0.0 <= share <= 1.0:
         raise UserInputError(f"box_share must lie in [0, 1], got {box_share!r}")
     env = SurrogateEnv(problem, sizing, ensemble_predictor)
-    params = EnvParams(surrogate_params(loaded, model), steps, table, share)
+    params = SurrogateGymnaxParams(surrogate_params(loaded, model), steps, table, share)
     return SurrogateGymnaxEnv(env, params, name), params
 
 
@@ -297,7 +381,9 @@ def _positive_int(value) -> int:
     return int(value)
 
 
-def make(env_id: str, **kwargs: Any) -> tuple[SurrogateGymnaxEnv, EnvParams]:
+def make(
+    env_id: str, **kwargs: Any
+) -> tuple[SurrogateGymnaxEnv, SurrogateGymnaxParams]:
     """``(env, params)`` of a surrogate env id (``envs.registration``):
     ``jaxsizer/<circuit>-<tech>-surrogate-v0`` (the stored surrogate, or
     ``surrogate=DIR``) or ``jaxsizer/run-surrogate-v0`` with ``run=DIR``.
@@ -346,6 +432,7 @@ class SurrogateGymEnv(gym.Env):
         self.action_space = gym.spaces.Box(-1.0, 1.0, (n,), np.float32)
         self._state: EnvState | None = None
         self._key: jax.Array | None = None
+        self._transition = jax.jit(self.gymnax.transition)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -371,7 +458,7 @@ class SurrogateGymEnv(gym.Env):
             )
         target = np.asarray(self._state.target)
         self._key, key = jax.random.split(self._key)
-        _, self._state, reward, _, info = self.gymnax.step(
+        obs, self._state, reward, terminated, truncated, info = self._transition(
             key, self._state, action, self.params
         )
         specs, names = self.definition.specs, self.definition.scale.names
@@ -383,9 +470,9 @@ class SurrogateGymEnv(gym.Env):
             ),
         }
         return (
-            np.asarray(info["final_observation"], np.float32),
+            np.asarray(obs, np.float32),
             float(reward),
-            bool(info["terminated"]),
-            bool(info["truncated"]),
+            bool(terminated),
+            bool(truncated),
             out,
         )

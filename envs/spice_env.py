@@ -20,9 +20,11 @@ max_episode_steps=N)``). Built directly, ``SpiceEnv(...)`` truncates after
 ``performance`` (every figure, None where the simulation gave none),
 ``operating_point`` (``"<device>:<quantity>"``, SI, None where missing),
 ``target``, ``met`` (per spec), ``observation`` (the observation as
-``{name: value}``: its layout), ``episode`` (counted from the last seeded
-reset), ``step`` and ``sizing_issue`` (v0: why the requested gm/Id and fug
-left a device network's characterised region, "" when they did not).
+``{name: value}``: its layout), ``"jaxsizer/episode"`` (counted from the
+last seeded reset; not ``"episode"``, which SB3's ``Monitor`` and gymnasium's
+``RecordEpisodeStatistics`` reserve for their statistics), ``step`` and
+``sizing_issue`` (v0: why the requested gm/Id and fug left a device
+network's characterised region, "" when they did not).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import gymnasium as gym
 import numpy as np
 
 from envs.config import build_problem, check_target, make_config
-from envs.episodes import EpisodeBatch, Outcome
+from envs.episodes import EPISODE_INFO_KEY, EpisodeBatch, Outcome
 from envs.spaces import clip_observation, observation_bounds, observation_space
 from sim.backend import SimulationBackend
 from sim.store import SimulationStore
@@ -64,7 +66,7 @@ def outcome_info(outcome: Outcome, k: int, layout: list[str], definition) -> dic
         "observation": dict(
             zip(layout, map(float, outcome.observation[k]), strict=True)
         ),
-        "episode": int(outcome.episode[k]),
+        EPISODE_INFO_KEY: int(outcome.episode[k]),
         "step": int(outcome.steps[k]),
         "sizing_issue": str(outcome.sizing_issue[k]),
     }

@@ -114,11 +114,15 @@ def main(argv: list[str] | None = None) -> int:
         from sim.session import ProblemOptions, env_id_parts, open_session
         from surrogate.circuit.store import load_surrogate, surrogate_dir
 
-        circuit, tech, space = env_id_parts(args.env)
+        # the surrogate env's own id names the same (geometric) problem
+        plain = args.env.split(":", 1)[-1]
+        if plain.endswith("-surrogate-v0"):
+            plain = plain.removesuffix("-surrogate-v0") + "-geometric-v0"
+        circuit, tech, space = env_id_parts(plain)
         if circuit is None or tech is None or space != "geometric":
             raise UserInputError(
                 f"{args.env}: the stored surrogates are geometric; give "
-                "jaxsizer/<circuit>-<tech>-geometric-v0 (or -v1)"
+                "jaxsizer/<circuit>-<tech>-geometric-v0 (or -v1, or -surrogate-v0)"
             )
         directory = surrogate_dir(tech, circuit)
         if not (directory / "surrogate.json").is_file():

@@ -35,7 +35,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from envs.config import build_problem, check_target, make_config
-from envs.episodes import EpisodeBatch, Outcome
+from envs.episodes import EPISODE_INFO_KEY, EpisodeBatch, Outcome
 from envs.spaces import clip_observation, observation_bounds, observation_space
 from sim.backend import SimulationBackend
 from sim.errors import UserInputError
@@ -234,7 +234,7 @@ class SpiceVectorEnv(VectorEnv):
         scalars = {
             "status": np.asarray([e.status.value for e in evaluations], object),
             "message": np.asarray([e.message for e in evaluations], object),
-            "episode": outcome.episode,
+            EPISODE_INFO_KEY: outcome.episode,
             "step": outcome.steps,
             "sizing_issue": outcome.sizing_issue.astype(object),
         }

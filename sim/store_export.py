@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim.cli_conventions import add_json_option, keeps_stdout_for_json, write_json
 from sim.errors import EXIT_USAGE, OneLineArgumentParser, UserInputError
 from sim.store import SimulationStore, StoredSimulation, default_store_path
 
@@ -57,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--parquet", metavar="FILE", help="write a Parquet file (pandas, pyarrow)"
     )
+    add_json_option(out, "the rows (a list of {column: value}; NaN as null)")
     return parser
 
 
@@ -111,6 +114,15 @@ def write_parquet(path: Path, columns: list[str], table: list[dict]) -> None:
     pd.DataFrame(table, columns=columns).to_parquet(path, index=False)
 
 
+def _json_row(row: dict[str, object]) -> dict[str, object]:
+    """A row with non-finite numbers as None (strict JSON)."""
+    return {
+        k: None if isinstance(v, float) and not math.isfinite(v) else v
+        for k, v in row.items()
+    }
+
+
+@keeps_stdout_for_json
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -120,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         with SimulationStore(path) as store:
             rows = store.query(circuit=args.circuit, technology=args.tech)
         columns, table = store_rows(rows)
+        if args.json:
+            where = write_json(args.json, [_json_row(r) for r in table])
+            print(f"wrote {len(table)} simulation(s) to {where}")
+            return 0
         out = Path(args.csv or args.parquet)
         if not out.parent.is_dir():
             raise UserInputError(f"directory {out.parent} does not exist")

@@ -7,12 +7,13 @@ A model is a directory ``<root>/<tech>/<name>/``: a device's networks
 1. the user's models, ``$JAXSIZER_MODELS`` or ``$JAXSIZER_HOME/models``
    (``sim.paths.user_models_dir``): everything ``python -m surrogate.fit``
    writes;
-2. the models shipped inside the package, ``surrogate/models/`` (package
-   data, read-only: nothing at runtime writes there).
+2. the shipped models, the top-level ``models/`` next to ``surrogate/``
+   (in a source checkout, and in the wheel, which installs it as package
+   data beside the packages; read-only: nothing at runtime writes there).
 
 So a model the user fitted shadows the shipped one of the same name. To
 refresh a shipped model in a source checkout, fit with ``--out`` (or
-``JAXSIZER_MODELS``) pointing at ``surrogate/models``.
+``JAXSIZER_MODELS``) pointing at ``models``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from pathlib import Path
 
 from sim.paths import user_models_dir
 
-SHIPPED_MODELS = Path(__file__).resolve().parent / "models"
+# located by path, never imported: ``models`` is too generic a name to import
+SHIPPED_MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
 def model_roots() -> tuple[Path, ...]:

@@ -1,4 +1,4 @@
-"""One ``jaxsizer`` command over every ``python -m`` module (train.command),
+"""One ``jaxsizer`` command over every ``python -m`` module (jaxsizer.command),
 and the option conventions every command line follows (docs/cli.md):
 ``--json PATH`` ('-': stdout), ``--n N`` for a count, ``--out DIR``."""
 
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from jaxsizer.command import COMMANDS, main
 from tests.conftest import REPO
 from tests.test_cli_flags import COMMANDS as STARTED_COMMANDS
-from train.command import COMMANDS, main
 
 # The old spellings (issue 21): hidden aliases now, never shown in --help.
 RETIRED = {"--report", "--samples", "--random", "--designs", "--cold-designs", "--box"}
@@ -30,7 +30,7 @@ ENTRY = {
     "benchmarks/box_targets.py": "benchmarks.box_targets",
 }
 # started by the pool, not by a user; the dispatcher itself
-INTERNAL = {"sim.worker", "train.command"}
+INTERNAL = {"sim.worker", "jaxsizer"}
 
 
 def _available(module: str) -> bool:
@@ -50,7 +50,7 @@ class _Captured(Exception):
 
 def _parser_of(words, command, monkeypatch) -> argparse.ArgumentParser:
     """The parser ``jaxsizer <words>`` builds (caught as it parses)."""
-    from train.command import run
+    from jaxsizer.command import run
 
     def capture(self, *args, **kwargs):
         raise _Captured(self)
@@ -148,7 +148,7 @@ def test_a_subcommand_with_a_bad_flag_names_itself(capsys):
     assert capsys.readouterr().out.startswith("usage: jaxsizer eval ")
 
 
-def _python_m_train_command(*args, tmp_path: Path) -> subprocess.CompletedProcess:
+def _python_m_jaxsizer(*args, tmp_path: Path) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "JAXSIZER_STORE": str(tmp_path / "store.sqlite"),
@@ -157,7 +157,7 @@ def _python_m_train_command(*args, tmp_path: Path) -> subprocess.CompletedProces
         ),
     }
     return subprocess.run(
-        [sys.executable, "-m", "train.command", *args],
+        [sys.executable, "-m", "jaxsizer", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -171,7 +171,7 @@ def test_sim_run_json_on_stdout_is_strict_json_alone(tmp_path):
     finite numbers only (a measure that could not be computed is left out);
     progress and the old spelling's warning go to stderr."""
     where = ("--circuit", "op2", "--tech", "generic", "--workers", "1")
-    done = _python_m_train_command(
+    done = _python_m_jaxsizer(
         "sim", "run", *where, "--random", "3", "--json", "-", tmp_path=tmp_path
     )
     assert done.returncode == 0, done.stderr
@@ -179,7 +179,7 @@ def test_sim_run_json_on_stdout_is_strict_json_alone(tmp_path):
     assert len(entries) == 3 and "null" not in done.stdout
     assert "--random is now --n" in done.stderr
     out = tmp_path / "sub" / "run.json"
-    again = _python_m_train_command(
+    again = _python_m_jaxsizer(
         "sim", "run", *where, "--n", "3", "--json", str(out), tmp_path=tmp_path
     )
     assert again.returncode == 0, again.stderr
@@ -194,12 +194,12 @@ def test_plot_out_is_a_directory(tmp_path):
     and refuses a file in one line."""
     where = ("--circuit", "op2", "--tech", "generic", "--workers", "1")
     out = tmp_path / "plots"
-    done = _python_m_train_command(
+    done = _python_m_jaxsizer(
         "sim", "plot", *where, "--out", str(out), tmp_path=tmp_path
     )
     assert done.returncode == 0, done.stderr
     assert (out / "op2_generic_bode.png").is_file()
-    refused = _python_m_train_command(
+    refused = _python_m_jaxsizer(
         "sim",
         "plot",
         *where,

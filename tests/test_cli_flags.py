@@ -35,7 +35,7 @@ COMMANDS = [
     *(("-m", "benchmarks", sub) for sub in ("sizing", "speed")),
     ("benchmarks/backend_speed.py",),
     ("benchmarks/box_targets.py",),
-    ("-m", "train.command"),  # jaxsizer
+    ("-m", "jaxsizer"),  # the jaxsizer command
 ]
 
 

@@ -1,6 +1,7 @@
-"""The gymnax-compatible surrogate env: gymnax's 5-tuple and spaces, jit and
-vmap over keys, auto-reset, ``make`` from a stored surrogate and from a
-trained run, and the gymnasium wrapper through ``check_env``."""
+"""The gymnax-compatible surrogate env: gymnax's step tuple and spaces, jit and
+vmap over keys, auto-reset as gymnax's ``Environment.step`` does it, ``make``
+from a stored surrogate and from a trained run, and the gymnasium wrapper
+through ``check_env``. (gymnax itself, LogWrapper and rejax: test_clients.)"""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import subprocess
 import sys
 import warnings
+from functools import partial
 from pathlib import Path
 
 import gymnasium as gym
@@ -18,7 +20,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import envs  # noqa: F401 - registers the ids
-from envs.gymnax_env import Box, SurrogateGymEnv, SurrogateGymnaxEnv, make
+from envs.gymnax_env import SPLIT_DONE, Box, SurrogateGymEnv, SurrogateGymnaxEnv, make
 from envs.spaces import OBSERVATION_LIMIT
 from envs.surrogate_env import EnvParams
 from sim.errors import UserInputError
@@ -28,9 +30,18 @@ STORED_ID = "jaxsizer/op2-sky130-surrogate-v0"
 REPO_ROOT = str(Path(__file__).resolve().parents[1])
 
 
+def step5(env, *args):
+    """``env.step`` as gymnax < 1.0's five values (>= 1.0 splits ``done``)."""
+    out = env.step(*args)
+    if SPLIT_DONE:
+        obs, state, reward, terminated, truncated, info = out
+        return obs, state, reward, terminated | truncated, info
+    return out
+
+
 @pytest.fixture(scope="module")
 def stored():
-    """The op2/sky130 surrogate shipped in surrogate/models/."""
+    """The op2/sky130 surrogate shipped in models/."""
     if not (surrogate_dir("sky130", "op2") / "surrogate.json").is_file():
         pytest.skip("no stored op2/sky130 surrogate")
     return make(STORED_ID)
@@ -60,8 +71,8 @@ def test_gymnax_five_tuple_and_default_params(stored):
     obs2, _ = env.reset(jax.random.key(0), params)
     np.testing.assert_allclose(obs, obs2, rtol=1e-3, atol=1e-4)  # constants fold
     out = env.step(jax.random.key(1), state, jnp.zeros(12), params)
-    assert len(out) == 5
-    obs, state, reward, done, info = out
+    assert len(out) == (6 if SPLIT_DONE else 5)
+    obs, state, reward, done, info = step5(env, jax.random.key(1), state, jnp.zeros(12))
     assert obs.shape == obs2.shape and obs.dtype == jnp.float32
     assert reward.shape == () and done.dtype == jnp.bool_
     assert bool(done) == bool(info["terminated"] | info["truncated"])
@@ -77,7 +88,8 @@ def test_jit_and_vmap_over_8_keys_trace_once(stored):
         traces.append(1)
         obs, state = jax.vmap(env.reset, in_axes=(0, None))(keys, params)
         actions = jax.vmap(env.action_space(params).sample)(keys)
-        return jax.vmap(env.step, in_axes=(0, 0, 0, None))(keys, state, actions, params)
+        step = partial(step5, env)
+        return jax.vmap(step, in_axes=(0, 0, 0, None))(keys, state, actions, params)
 
     run = jax.jit(rollout)
     for seed in (0, 1):
@@ -96,12 +108,17 @@ def test_auto_reset_after_truncation(stored):
     short = params.replace(max_steps=2)
     hard = jnp.asarray([1e3, 1e12, 179.0, 1e-12], jnp.float32)  # never met
     obs, state = env.evaluate_target(hard, short)
-    obs, state, _, done, info = env.step(jax.random.key(1), state, jnp.zeros(12), short)
+    obs, state, _, done, info = step5(
+        env, jax.random.key(1), state, jnp.zeros(12), short
+    )
     assert not bool(done) and int(state.step) == 1
-    obs, state, _, done, info = env.step(jax.random.key(2), state, jnp.zeros(12), short)
+    obs, state, _, done, info = step5(
+        env, jax.random.key(2), state, jnp.zeros(12), short
+    )
     assert bool(done) and bool(info["truncated"]) and not bool(info["terminated"])
     assert int(state.step) == 0  # a fresh episode
-    fresh, _ = env.reset(jax.random.key(2), short)
+    _, reset_key = jax.random.split(jax.random.key(2))  # gymnax's: the 2nd half
+    fresh, _ = env.reset(reset_key, short)
     np.testing.assert_allclose(obs, fresh, rtol=1e-6)
     assert not np.allclose(np.asarray(info["final_observation"]), np.asarray(obs))
 

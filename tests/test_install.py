@@ -18,11 +18,11 @@ import pytest
 
 from tests.conftest import REPO
 
-PACKAGES = ("sim", "surrogate", "envs", "train", "benchmarks")
+PACKAGES = ("jaxsizer", "sim", "surrogate", "envs", "train", "benchmarks", "models")
 SHIPPED = (
-    "surrogate/models/sky130/op2/surrogate.json",
-    "surrogate/models/sky130/nfet_01v8/model.json",
-    "surrogate/models/generic/pmos/weights.npz",
+    "models/sky130/op2/surrogate.json",
+    "models/sky130/nfet_01v8/model.json",
+    "models/generic/pmos/weights.npz",
 )
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import REPO
 
-LAYERS = ("sim", "surrogate", "envs", "train")
+LAYERS = ("sim", "surrogate", "envs", "train", "jaxsizer")  # benchmarks: unchecked
 
 
 def _imported_packages(path: Path) -> set[str]:

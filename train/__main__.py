@@ -4,9 +4,11 @@
     python -m train --circuit DIR/circuit.yaml --tech DIR/tech.yaml --run runs/mine
     python -m train --run runs/twostage --resume   # continue (or start) a run
     python -m train --spice-ppo --env jaxsizer/op2-sky130-v1 --sim-budget 5000
+    python -m train --surrogate --env jaxsizer/op2-sky130-v1   # = the default
 
-The default trains the box loop (``train.loop``): surrogate, frontier search
-and policy, stopping on held-out success over the box. ``--spice-ppo`` runs
+The default (``--surrogate`` says it explicitly) trains the box loop
+(``train.loop``): surrogate, frontier search and policy, stopping on
+held-out success over the box. ``--spice-ppo`` runs
 the baseline instead: PPO directly on ngspice at the same budget.
 """
 
@@ -18,8 +20,10 @@ import sys
 from pathlib import Path
 
 from sim.backend import backend_from_args
+from sim.cli_conventions import add_json_option, keeps_stdout_for_json, write_json
 from sim.errors import OneLineArgumentParser, UserInputError
 from sim.session import add_problem_options, given_space, options_from_args
+from sim.verbosity import add_verbosity_options, progress, quiet_stdout
 from train.loop import TrainConfig, config_from_dict, config_to_dict
 from train.ppo import PPOConfig
 from train.run_dir import refuse_other_space
@@ -105,9 +109,17 @@ def build_parser() -> OneLineArgumentParser:
     )
     add_problem_options(parser)
     parser.add_argument("--resume", action="store_true", help="continue --run")
-    parser.add_argument(
+    method = parser.add_mutually_exclusive_group()
+    method.add_argument(
+        "--surrogate",
+        action="store_true",
+        help="the surrogate-accelerated box loop (the default; this flag only says so)",
+    )
+    method.add_argument(
         "--spice-ppo", action="store_true", help="baseline: PPO on ngspice"
     )
+    add_json_option(parser, "the run's summary (held-out success, SPICE sims)")
+    add_verbosity_options(parser)
     _add_fields(parser, TrainConfig)
     _add_fields(parser, PPOConfig, "ppo-")
     return parser
@@ -115,6 +127,12 @@ def build_parser() -> OneLineArgumentParser:
 
 def parse(argv: list[str] | None = None) -> tuple[TrainConfig, bool, bool]:
     """The run's config, whether to resume, and whether to run ``--spice-ppo``."""
+    config, resume, spice_ppo, _ = parse_args(argv)
+    return config, resume, spice_ppo
+
+
+def parse_args(argv: list[str] | None = None):
+    """``parse`` and the other options (``json``, ``verbosity``)."""
     args = build_parser().parse_args(argv)
     given = {
         k: v
@@ -161,27 +179,53 @@ def parse(argv: list[str] | None = None) -> tuple[TrainConfig, bool, bool]:
         raise UserInputError("--sim-budget must be at least 10")
     if not 0.0 < config.goal <= 1.0:
         raise UserInputError("--goal must be in (0, 1]")
-    return config, args.resume, args.spice_ppo
+    return config, args.resume, args.spice_ppo, args
 
 
+def held_out_success(summary: dict) -> float | None:
+    """The run's held-out success: this session's last evaluation, else the
+    curve's last point (a finished run re-run evaluates nothing new)."""
+    held = summary.get("held_out_success")
+    if held is None and summary.get("curve"):
+        held = summary["curve"][-1].get("held_out_success")
+    return held
+
+
+@keeps_stdout_for_json
 def main(argv: list[str] | None = None) -> int:
     try:
-        config, resume, spice_ppo = parse(argv)
+        config, resume, spice_ppo, args = parse_args(argv)
+        json_path = args.json
         if spice_ppo:
             from train.spice_baseline import run_spice_baseline
 
-            print(run_spice_baseline(config, resume))
+            result = run_spice_baseline(config, resume)
+            print(result)
+            if json_path:
+                write_json(json_path, {"summary": result})
             return 0
         from train.loop import BoxLoop
 
         loop = BoxLoop(config, resume)
         if not (loop.dir.path / "config.json").is_file():
             loop.dir.write_config(config_to_dict(config))
+        bar = progress(config.max_rounds, "rounds", "round", args.verbosity)
+        log = loop.dir.log
+
+        def log_round(round_: int, metrics: dict) -> None:
+            log(round_, metrics)
+            bar.update(1)
+
+        loop.dir.log = log_round  # one bar step per round (train.run_dir)
         try:
-            summary = loop.run()
+            with quiet_stdout(args.verbosity):
+                summary = loop.run()
         finally:
+            bar.close()
             loop.close()
-        held = summary.get("held_out_success")
+        held = held_out_success(summary)
+        if json_path:
+            write_json(json_path, {**summary, "held_out_success": held})
         print(
             f"done: held-out success {held if held is None else f'{held:.1%}'} on "
             f"{len(loop.held_out)} targets drawn from the declared box (at most 1 "

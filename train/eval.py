@@ -26,6 +26,7 @@ from sim.cli_conventions import (
 )
 from sim.errors import OneLineArgumentParser, UserInputError
 from sim.target_text import load_targets, targets_json
+from sim.verbosity import add_verbosity_options, progress
 
 
 def _parser() -> OneLineArgumentParser:
@@ -44,6 +45,7 @@ def _parser() -> OneLineArgumentParser:
     parser.add_argument(
         "--workers", type=int, default=None, help="ngspice workers (default: cores)"
     )
+    add_verbosity_options(parser)
     return parser
 
 
@@ -72,7 +74,16 @@ def evaluate(args) -> dict:
             )
         targets = targets[: args.limit]
         started = time.perf_counter()
-        results = sizer.size(targets, args.max_sims)
+        bar = progress(
+            len(targets) * args.max_sims,
+            "SPICE sims (at most)",
+            "sim",
+            getattr(args, "verbosity", 0),
+        )
+        with bar:
+            results = sizer.size(
+                targets, args.max_sims, lambda done: bar.update(len(done))
+            )
         seconds = time.perf_counter() - started
         training = sizer.training_sims
     finally:
@@ -123,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     print("| metric | value |\n|---|---|")
     for key, value in report.items():
         if key != "per_target":
-            print(f"| {key} | {value} |")
+            shown = f"{value:.4g}" if isinstance(value, float) else value
+            print(f"| {key} | {shown} |")  # 3.0, not 3.0000000000000004
     if args.json:
         write_json(args.json, report)
     return 0

@@ -22,9 +22,15 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from sim.cli_conventions import out_dir
+from sim.cli_conventions import (
+    add_json_option,
+    keeps_stdout_for_json,
+    out_dir,
+    write_json,
+)
 from sim.errors import OneLineArgumentParser, UserInputError
 from sim.units import engineering
+from sim.verbosity import add_verbosity_options, progress
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,9 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers", type=int, default=None, help="ngspice workers (default: cores)"
     )
+    add_json_option(parser, "the sizing (as result.json)")
+    add_verbosity_options(parser)
     return parser
 
 
+@keeps_stdout_for_json
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -75,13 +84,21 @@ def main(argv: list[str] | None = None) -> int:
         try:
             box = sizer.problem.box
             vector = target_vector(parse_target(args.target, box), box)
-            result = sizer.size(vector[None], args.max_sims, minimise=args.minimise)[0]
+            with progress(args.max_sims, "SPICE sims", "sim", args.verbosity) as bar:
+                result = sizer.size(
+                    vector[None],
+                    args.max_sims,
+                    lambda done: bar.update(len(done)),
+                    minimise=args.minimise,
+                )[0]
             first = result.first_met
             if args.minimise and first is not None and first is not result:
                 _report(sizer, first, "first design that met the target")
             _report(sizer, result, "best design" if args.minimise else "")
             out = Path(args.out) if args.out else sizer.dir.path / "sized"
             _write(sizer, result, out)
+            if args.json:
+                write_json(args.json, result_json(sizer, result))
         finally:
             sizer.close()
         return 0 if result.met else 1

@@ -101,11 +101,14 @@ def distill(
     start = time.perf_counter()
     rng = np.random.default_rng(config.seed)
     x = np.asarray(inputs, np.float32)
+    if len(x) == 0:
+        raise ValueError("distillation needs at least one design")
     y, p_valid = teacher_labels(teacher_weights, x, physics=physics)
     n_out = y.shape[1]
     model = Ensemble(x.shape[1], n_out, config.hidden, 1, rngs=nnx.Rngs(config.seed))
     weights = {k: getattr(model, k)[...] for k in WEIGHT_NAMES}
-    steps = config.epochs * max(1, len(x) // config.batch)
+    batch = min(config.batch, len(x))  # fewer designs than a batch: one batch
+    steps = config.epochs * (len(x) // batch)
     tx = optax.adam(
         optax.cosine_decay_schedule(
             config.learning_rate,
@@ -125,8 +128,8 @@ def distill(
     bar = tqdm(range(config.epochs), desc="distil", unit="epoch", disable=not progress)
     for _ in bar:
         order = rng.permutation(len(x))
-        for i in range(0, len(order) - config.batch + 1, config.batch):
-            idx = order[i : i + config.batch]
+        for i in range(0, len(order) - batch + 1, batch):
+            idx = order[i : i + batch]
             weights, opt_state, loss = step(
                 weights, opt_state, x[idx], y[idx], p_valid[idx]
             )

@@ -7,9 +7,10 @@
 
 Each subcommand runs a module's ``main(argv)`` with the rest of the command
 line, so its options are that module's (``python -m <module>`` stays the
-same command). Modules are imported only when their subcommand runs, so this
-file, at the top layer, imports no other layer. Option conventions:
-docs/cli.md.
+same command). Modules are imported only when their subcommand runs, and
+always this installation's (``jaxsizer.layers.pin``: a user's own ``train.py``
+or ``envs/`` in the current folder is not picked up). ``python -m jaxsizer``
+is the same command. Option conventions: docs/cli.md.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import importlib.metadata
 import sys
 from dataclasses import dataclass
 
-from sim.errors import EXIT_USAGE, invoked_as
+from jaxsizer.layers import ShadowedError, layers_of, pin
 
 PROG = "jaxsizer"
+EXIT_USAGE = 2  # sim.errors.EXIT_USAGE (not imported: see run)
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,19 @@ COMMANDS: dict[tuple[str, ...], Command] = {
     ("store", "export"): Command(
         "sim.store_export", "export the simulation store (sim.store_export)"
     ),
+}
+
+
+# an optional dependency -> the extra that installs it (pyproject.toml)
+EXTRAS = {
+    "fastapi": "server",
+    "uvicorn": "server",
+    "httpx": "server",
+    "pydantic": "server",
+    "ray": "ray",
+    "optuna": "bench",
+    "pandas": "parquet",
+    "pyarrow": "parquet",
 }
 
 
@@ -143,7 +158,14 @@ def groups() -> set[str]:
 
 
 def run(words: tuple[str, ...], command: Command, rest: list[str]) -> int:
-    """Import ``command``'s module and run its ``main`` on ``rest``."""
+    """Import ``command``'s module (and the layers below it, from this
+    installation) and run its ``main`` on ``rest``."""
+    try:
+        pin(layers_of(command.module))
+    except ShadowedError as error:
+        return _refuse(str(error))
+    from sim.errors import invoked_as
+
     try:
         module = importlib.import_module(command.module)
     except ModuleNotFoundError as error:
@@ -152,9 +174,14 @@ def run(words: tuple[str, ...], command: Command, rest: list[str]) -> int:
                 f"{PROG} {' '.join(words)} needs the module {command.module}, "
                 "which this installation does not have"
             )
-        return _refuse(
-            f"{PROG} {' '.join(words)} needs {error.name}, which is not installed"
-        )
+        extra = EXTRAS.get((error.name or "").split(".")[0])
+        hint = f" (pip install 'jaxsizer[{extra}]')" if extra else ""
+        name = " ".join([PROG, *words])
+        if any(word in ("-h", "--help") for word in rest):
+            print(f"usage: {name} [options]\n\n{command.help}\n")
+            print(f"{name} needs {error.name}, which is not installed{hint}")
+            return 0
+        return _refuse(f"{name} needs {error.name}, which is not installed{hint}")
     prog = " ".join([PROG, *words[: len(words) - len(command.forward)]])
     with invoked_as(prog):
         code = module.main([*command.forward, *rest])
@@ -162,7 +189,7 @@ def run(words: tuple[str, ...], command: Command, rest: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry of the ``jaxsizer`` console script (and ``python -m train.command``)."""
+    """Entry of the ``jaxsizer`` console script (and ``python -m jaxsizer``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         return _refuse("name a command")
