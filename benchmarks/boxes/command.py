@@ -46,6 +46,7 @@ import numpy as np
 from benchmarks import sizing
 from benchmarks.boxes.registry import Box, box_names, load_box, load_boxes
 from benchmarks.sizing_report import environment, plot_success
+from sim.cli_conventions import add_out_option
 from sim.errors import UserInputError, positive_int
 from sim.simulator import Simulator
 from sim.store import SimulationStore
@@ -74,21 +75,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"boxes (default all: {', '.join(box_names())})",
     )
-    parser.add_argument(
-        "--out", type=Path, default=None, help="output folder (default bench-boxes)"
+    add_out_option(parser, "results, tables and plots", None)  # bench-boxes
+    budgets = (
+        ("--sim-budget", "SPICE sims of ours' training (count) (default 10000)"),
+        ("--total-budget", "baselines' total SPICE sims (default: ours' total)"),
     )
-    parser.add_argument(
-        "--sim-budget",
-        type=positive_int,
-        default=None,
-        help="SPICE sims of ours' training (count) (default 10000)",
-    )
-    parser.add_argument(
-        "--total-budget",
-        type=positive_int,
-        default=None,
-        help="baselines' total SPICE sims (default: ours' total, else --sim-budget)",
-    )
+    for flag, text in budgets:
+        parser.add_argument(flag, type=positive_int, default=None, help=text)
     parser.add_argument(
         "--train-args", default="", help="extra flags for python -m train (quoted)"
     )
@@ -141,19 +134,17 @@ def cell_args(args, box: Box, method: str, seed: int) -> argparse.Namespace:
     """The namespace ``benchmarks.sizing``'s functions read, for one cell."""
     work = sizing.fresh_path(args.out / "cells" / box.name / f"{method}-s{seed}")
     work.mkdir(parents=True)
+    problem = {"circuit": box.circuit, "tech": box.tech, "space": "geometric"}
+    draw = {"run": None, "targets": None, "n": args.n_targets, "seed": TARGETS_SEED}
+    flags = train_flags(args, method, seed)
     return argparse.Namespace(
-        circuit=box.circuit,
-        tech=box.tech,
-        space="geometric",
-        run=None,
-        targets=None,
-        n=args.n_targets,
-        seed=TARGETS_SEED,
+        **problem,
+        **draw,
         out=work,
         workers=args.workers,
+        train_flags=flags,
         budget_per_target=MAX_SIMS,
         baseline_seed=seed,
-        train_flags=train_flags(args, method, seed),
     )
 
 
