@@ -3,12 +3,16 @@
     python -m benchmarks sizing --circuit twostage --tech generic --n 100
     python -m benchmarks sizing --quick            # tiny sizes (CI's smoke test)
     python -m benchmarks speed --circuit op2 --tech sky130 [--json speed.json]
+    python -m benchmarks boxes --method ours --seeds 0 1 2   # the foreign boxes
 
 ``sizing``: success rate vs total SPICE simulations of ours, random search,
 CMA-ES, TPE and PPO on ngspice, on the same targets and at the same total
 budget, each counted from its own simulation store (``benchmarks.sizing``).
 ``speed``: simulation and env throughput ratios and recorded model accuracy
 (``benchmarks.speed``).
+``boxes``: one method on every foreign box (published target boxes, each
+with its feasibility ceiling) per seed: table, JSON and plot
+(``benchmarks.boxes.command``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from sim.errors import EXIT_USAGE, OneLineArgumentParser, UserInputError
 
 def build_parser() -> OneLineArgumentParser:
     from benchmarks import sizing, speed
+    from benchmarks.boxes import command as boxes
 
     parser = OneLineArgumentParser(
         prog="python -m benchmarks",
@@ -32,6 +37,7 @@ def build_parser() -> OneLineArgumentParser:
     for name, module, text in (
         ("sizing", sizing, "every method at equal total SPICE budget"),
         ("speed", speed, "throughput ratios and recorded accuracy"),
+        ("boxes", boxes, "one method on every foreign box, per seed"),
     ):
         sub = commands.add_parser(
             name,
