@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from envs.surrogate_env import EnvParams, SurrogateEnv, ensemble_predictor
+from sim.errors import UserInputError
 from sim.session import Session
 from sim.targets import TargetBox
 from train.checkpoint import runner_from_checkpoint
@@ -230,4 +231,58 @@ class Policy:
         """The runner of a checkpoint ``state`` (``train.checkpoint``), read
         into one built from the config; ``where`` names it in messages."""
         template = jax.eval_shape(self.init, key, self.params(arrays, None))
+        named = state.get("policy")
+        if isinstance(named, dict) and "obs_shift" not in named:
+            raise UserInputError(
+                f"{where}: the policy predates observation standardisation "
+                "(Dec 2026); train the run again"
+            )
         self.runner = runner_from_checkpoint(template, state, where)
+
+
+def policy_only(trained, targets: np.ndarray) -> list:
+    """Policy-only sizing of ``targets`` ``[T, m]`` with a trained run
+    (``train.sizing.TrainedSizer``): the policy's deterministic walk on the
+    run's surrogate, its final design (``Policy.final_designs``) simulated
+    once in ngspice; no verified-design lookup, no search, no refinement.
+    Returns ``train.sizer.SizingResult`` per target (``source`` "policy").
+    A run without a policy is a ``UserInputError`` of one line."""
+    from train.checkpoint import has_policy
+    from train.sizer import SizingResult
+
+    state = trained.dir.load_checkpoint()
+    if not trained.config.policy_updates or not has_policy(state):
+        raise UserInputError(f"{trained.dir.path}: the run has no trained policy")
+    policy = Policy(trained.session, trained.config)
+    policy.restore(
+        jax.random.key(trained.config.seed),
+        trained.arrays,
+        state,
+        str(trained.dir.checkpoint_path),
+    )
+    problem = trained.problem
+    designs = policy.final_designs(trained.arrays, np.asarray(targets, np.float64))
+    evaluations = trained.session.simulator.simulate(
+        [problem.design(s) for s in designs]
+    )
+    results = []
+    for target, e in zip(targets, evaluations, strict=True):
+        ok = e.ok
+        figures = (
+            problem.spec_vector(e.performance)
+            if ok
+            else np.full(len(problem.specs), np.nan)
+        )
+        results.append(
+            SizingResult(
+                np.asarray(target),
+                bool(problem.box.met(figures, target)),
+                1,
+                dict(e.params),
+                dict(e.performance),
+                problem.box.margin(figures, target),
+                "policy",
+                figures,
+            )
+        )
+    return results
