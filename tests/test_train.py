@@ -203,6 +203,20 @@ def test_eval_json_lists_every_target(trained_run, tmp_path):
     assert report["success_rate"] == pytest.approx(met)
 
 
+def test_eval_policy_only_simulates_the_policys_design_once(trained_run, tmp_path):
+    out = tmp_path / "policy.json"
+    _run(
+        "train.eval",
+        *("--run", str(trained_run), "--n", "12", "--policy-only"),
+        *("--workers", "2", "--json", str(out)),
+    )
+    report = json.loads(out.read_text())
+    assert report["policy_only"] and report["sizing_sims"] == 12
+    for entry in report["per_target"]:  # no lookup, no search: one sim each
+        assert entry["sims"] == 1 and entry["source"] == "policy"
+        assert entry["met"] == all(m >= 0 for m in entry["margins"].values())
+
+
 @pytest.mark.slow
 def test_size_a_partial_target_writes_netlist_and_plot(trained_run, tmp_path):
     out = tmp_path / "sized"

@@ -2,6 +2,7 @@
 
     python -m train.eval --run runs/twostage --n 1000 --seed 1 --json out.json
     python -m train.eval --run runs/twostage --targets targets.json
+    python -m train.eval --run runs/twostage --n 1000 --policy-only
 
 Targets are drawn uniformly from the circuit's declared box (``--n N``,
 ``--seed``; the default) or read from a target file. Every target is sized
@@ -9,6 +10,11 @@ with at most ``--max-sims`` SPICE simulations (``train.sizer``); success means
 every spec met in ngspice. Prints a table (success, median and p90 sims per
 target, the run's training sims); ``--json`` also lists per target: met or
 missed, sims used, parameters, verified figures and per-spec margins.
+
+``--policy-only`` measures what the policy alone learned: its deterministic
+walk on the run's surrogate per target, the final design simulated once in
+ngspice, no lookup in verified designs and no search or refinement
+(``train.policy.policy_only``).
 """
 
 from __future__ import annotations
@@ -41,6 +47,16 @@ def _parser() -> OneLineArgumentParser:
         "--max-sims", type=int, default=5, help="new SPICE sims per target at most"
     )
     parser.add_argument("--limit", type=int, default=None, help="first N targets")
+    parser.add_argument(
+        "--policy-only",
+        action="store_true",
+        help="the policy's own design per target, one simulation, nothing else",
+    )
+    parser.add_argument(
+        "--without-policy",
+        action="store_true",
+        help="size without the policy's proposals (the run's search alone)",
+    )
     add_json_option(parser, "the report (per target)")
     parser.add_argument(
         "--workers", type=int, default=None, help="ngspice workers (default: cores)"
@@ -62,6 +78,8 @@ def evaluate(args) -> dict:
     if args.max_sims < 0:
         raise UserInputError("--max-sims must be >= 0")
     sizer = TrainedSizer(args.run, args.workers)
+    if args.without_policy:
+        sizer.sizer.proposer = None  # what the policy adds: the same run without it
     try:
         box = sizer.problem.box
         if args.targets is not None:
@@ -74,16 +92,21 @@ def evaluate(args) -> dict:
             )
         targets = targets[: args.limit]
         started = time.perf_counter()
-        bar = progress(
-            len(targets) * args.max_sims,
-            "SPICE sims (at most)",
-            "sim",
-            getattr(args, "verbosity", 0),
-        )
-        with bar:
-            results = sizer.size(
-                targets, args.max_sims, lambda done: bar.update(len(done))
+        if args.policy_only:
+            from train.policy import policy_only
+
+            results = policy_only(sizer, targets)
+        else:
+            bar = progress(
+                len(targets) * args.max_sims,
+                "SPICE sims (at most)",
+                "sim",
+                getattr(args, "verbosity", 0),
             )
+            with bar:
+                results = sizer.size(
+                    targets, args.max_sims, lambda done: bar.update(len(done))
+                )
         seconds = time.perf_counter() - started
         training = sizer.training_sims
     finally:
@@ -108,7 +131,9 @@ def evaluate(args) -> dict:
         "run": args.run,
         "targets_from": source,
         "targets": int(len(met)),
-        "max_sims": args.max_sims,
+        "max_sims": 1 if args.policy_only else args.max_sims,
+        "policy_only": bool(args.policy_only),
+        "without_policy": bool(args.without_policy),
         "success_rate": float(met.mean()),
         "median_sims_per_target": float(np.median(sims)),
         "p90_sims_per_target": float(np.percentile(sims, 90)),

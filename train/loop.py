@@ -31,13 +31,11 @@ import time
 from dataclasses import dataclass, field
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from envs.sizing_space import space_session
-from envs.surrogate_env import EnvParams, SurrogateEnv, ensemble_predictor
 from sim.backend import BackendConfig
-from sim.session import ProblemOptions, Session, open_session
+from sim.session import ProblemOptions, open_session
 from sim.simulator import Evaluation
 from sim.store import SimulationStore
 from sim.target_text import load_targets
@@ -53,11 +51,10 @@ from surrogate.circuit.train import FitConfig, fit_surrogate
 from train.checkpoint import (
     FORMAT,
     has_policy,
-    runner_from_checkpoint,
     runner_to_named,
 )
-from train.ppo import PPOConfig, make_train
-from train.propose import make_proposer
+from train.policy import Policy, policy_env  # noqa: F401 (re-exported)
+from train.ppo import PPOConfig
 from train.run_dir import RunDir
 from train.sizer import Sizer, SizerConfig, VerifiedDesigns, hindsight_targets
 
@@ -129,65 +126,6 @@ def fit_config(config: TrainConfig) -> FitConfig:
         validation=0.15,
         held_out=0.0,
     )
-
-
-def policy_env(session: Session) -> SurrogateEnv:
-    """The surrogate env the policy trains on; its ``observation_size`` and
-    ``action_size`` are the policy network's input and output sizes."""
-    return SurrogateEnv(session.problem, session.default_sizing, ensemble_predictor)
-
-
-class Policy:
-    """PPO on the surrogate env and the proposals of its deterministic walk."""
-
-    def __init__(self, session: Session, config: TrainConfig) -> None:
-        self.config = config
-        self.env = policy_env(session)
-        self.init, self.update, self.graphdef = make_train(
-            config.ppo, self.env, self.env.observation_size, self.env.action_size
-        )
-        self.walk = make_proposer(self.env, self.graphdef, config.walk_steps)
-        self.runner = None
-
-    def params(self, arrays: dict, table: np.ndarray | None) -> EnvParams:
-        targets = None if table is None else jnp.asarray(table, jnp.float32)
-        return EnvParams(arrays, self.config.episode_steps, targets)
-
-    def train(self, key: jax.Array, params: EnvParams, updates: int) -> dict:
-        if self.runner is None:
-            self.runner = self.init(key, params)
-        metrics = []
-        for _ in range(updates):
-            self.runner, m = self.update(self.runner, params)
-            metrics.append(m)
-        if not metrics:
-            return {}
-        return {
-            f"ppo/{k}": float(np.mean([float(m[k]) for m in metrics[-5:]]))
-            for k in metrics[0]
-        }
-
-    def proposer(self, arrays: dict, seed: int):
-        """``proposer(targets [T, m]) -> sizings [T, walk_steps, n]``."""
-        params = self.params(arrays, None)
-
-        def propose(targets: np.ndarray) -> np.ndarray:
-            out = self.walk(
-                self.runner.params,
-                params,
-                jnp.asarray(targets, jnp.float32),
-                jax.random.key(seed),
-                0.0,
-            )
-            return np.asarray(out["sizing"], np.float64)
-
-        return propose
-
-    def restore(self, key: jax.Array, arrays: dict, state: dict, where: str) -> None:
-        """The runner of a checkpoint ``state`` (``train.checkpoint``), read
-        into one built from the config; ``where`` names it in messages."""
-        template = jax.eval_shape(self.init, key, self.params(arrays, None))
-        self.runner = runner_from_checkpoint(template, state, where)
 
 
 class BoxLoop:

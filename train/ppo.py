@@ -21,17 +21,22 @@ import optax
 from flax import nnx
 
 from train.gae import gae
-from train.networks import ActorCritic, gaussian_entropy, gaussian_log_prob
+from train.networks import (
+    ActorCritic,
+    gaussian_entropy,
+    gaussian_log_prob,
+    standardised,
+)
 
 
 @dataclass(frozen=True)
 class PPOConfig:
     """PPO hyper-parameters (defaults suit the surrogate environments)."""
 
-    n_envs: int = 256
+    n_envs: int = 512
     n_steps: int = 16  # rollout length per update
-    epochs: int = 4
-    minibatches: int = 8
+    epochs: int = 2
+    minibatches: int = 4
     gamma: float = 0.5
     lam: float = 0.9
     # Added to the environment's reward when a step meets every spec (GAC²E's
@@ -44,8 +49,10 @@ class PPOConfig:
     learning_rate: float = 3e-4
     final_learning_rate: float = 3e-5
     max_grad_norm: float = 0.5
-    hidden: int = 256
-    total_updates: int = 500  # length of the learning-rate schedule
+    hidden: int = 128
+    total_updates: int = 5000  # segments in the learning-rate schedule
+    segments: int = 4  # update segments per jitted call (train.policy)
+    box_share: float = 0.5  # episodes with a box target; the rest from tables
 
 
 class Runner(NamedTuple):
@@ -154,14 +161,32 @@ def make_learner(config: PPOConfig, n_obs: int, n_act: int):
 
 
 def make_train(config: PPOConfig, env, n_obs: int, n_act: int):
-    """Build ``init`` and the jitted ``update`` for a pure-JAX ``env``."""
+    """Build ``init`` and the jitted ``update`` for a pure-JAX ``env``.
+
+    ``init`` sets the network's observation standardisation from the
+    environment (fresh episodes and one uniformly random action each, at
+    least 4096 of them). ``update``'s metrics are scalars, except
+    ``achieved`` ``[n_steps, n_envs, m]``: the figures every step reached,
+    when the environment's ``info`` carries ``performance`` (else absent).
+    """
     graphdef, new_params, tx, policy, learn = make_learner(config, n_obs, n_act)
+    n_sample = max(config.n_envs, 4096)
 
     def init(key: jax.Array, env_params) -> Runner:
-        k_model, k_env, key = jax.random.split(key, 3)
-        params = new_params(k_model)
+        k_model, k_env, k_obs, k_act, key = jax.random.split(key, 5)
         obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(
             jax.random.split(k_env, config.n_envs), env_params
+        )
+        first, states = jax.vmap(env.reset, in_axes=(0, None))(
+            jax.random.split(k_obs, n_sample), env_params
+        )
+        actions = jax.random.uniform(k_act, (n_sample, n_act), minval=-1, maxval=1)
+        k_step, k_act = jax.random.split(k_act)
+        stepped = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
+            jax.random.split(k_step, n_sample), states, actions, env_params
+        )[5]["final_observation"]
+        params = standardised(
+            new_params(k_model), jnp.concatenate([first, stepped], axis=0)
         )
         return Runner(params, tx.init(params), env_state, obs, key)
 
@@ -184,11 +209,11 @@ def make_train(config: PPOConfig, env, n_obs: int, n_act: int):
         transition = Transition(
             obs, action, log_prob, value, shaped, terminated, truncated, next_value
         )
-        return (params, env_state, next_obs, key), transition
+        return (params, env_state, next_obs, key), (transition, info)
 
     def update(runner: Runner, env_params) -> tuple[Runner, dict]:
         carry = (runner.params, runner.env_state, runner.obs, runner.key)
-        (params, env_state, obs, key), batch = jax.lax.scan(
+        (params, env_state, obs, key), (batch, info) = jax.lax.scan(
             lambda c, x: rollout_step(c, x, env_params),
             carry,
             None,
@@ -206,6 +231,22 @@ def make_train(config: PPOConfig, env, n_obs: int, n_act: int):
             "value_loss": losses[2],
             "entropy": losses[3],
         }
+        if "performance" in info:
+            metrics["achieved"] = info["performance"]
         return Runner(params, opt_state, env_state, obs, key), metrics
 
     return jax.jit(init), jax.jit(update), graphdef
+
+
+def scan_updates(update, segments: int):
+    """``segments`` calls of ``update(runner, env_params)`` as one jitted
+    ``lax.scan`` (PureJaxRL's shape): ``many(runner, env_params) -> (runner,
+    metrics)`` with every metric stacked ``[segments, ...]``. Compiled once
+    per ``segments``; new ``env_params`` arrays of the same shapes reuse it."""
+
+    def many(runner: Runner, env_params) -> tuple[Runner, dict]:
+        return jax.lax.scan(
+            lambda r, _: update(r, env_params), runner, None, length=segments
+        )
+
+    return jax.jit(many)
