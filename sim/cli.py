@@ -21,6 +21,7 @@ from sim.cli_conventions import (
 from sim.errors import EXIT_USAGE, UserInputError
 from sim.errors import OneLineArgumentParser as _Parser
 from sim.pool import SimulatorUnavailable
+from sim.session import add_pvt_option
 
 
 def _design_arg(text: str) -> dict:
@@ -220,6 +221,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --propose: easy ends from random designs, not the declared ones",
     )
+    add_pvt_option(specs)
     add_json_option(specs, "the report")
     plot = sub.add_parser("plot", help="Bode plot and step response (PNG)")
     _common(plot)
@@ -251,6 +253,14 @@ def _parser() -> argparse.ArgumentParser:
         default=[-40.0, 27.0, 125.0],
         help="temperatures in °C",
     )
+    corners.add_argument(
+        "--supplies",
+        nargs="+",
+        type=_positive,
+        default=[1.0],
+        help="supply scales of the technology's VDD (e.g. 0.9 1.0 1.1)",
+    )
+    add_pvt_option(corners)
     add_json_option(corners, "the results")
     explore = sub.add_parser("explore", help="sample the sizing space, summarise it")
     _common(explore)
