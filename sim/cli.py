@@ -393,6 +393,7 @@ def _bench(args) -> int:
 
 def _specs(args) -> int:
     from sim.circuit import load_circuit
+    from sim.pvt.conditions import parse_declaration
     from sim.simulator import Simulator
     from sim.specs import SpecSearchConfig, print_report, report_json, run_spec_search
     from sim.store import SimulationStore
@@ -430,8 +431,19 @@ def _specs(args) -> int:
     ) as simulator:
         report = run_spec_search(simulator, box, config)
         print_report(report, simulator)
+        document = report_json(report, simulator) if out is not None else None
+        declared = parse_declaration(args.pvt) if args.pvt else circuit.pvt
+        if declared is not None:  # the all-condition ceiling (sim.pvt)
+            from sim.pvt.ceiling import ceiling_json
+            from sim.specs import print_pvt, pvt_ceiling_of
+
+            pvt = pvt_ceiling_of(simulator, report, declared)
+            if pvt is not None:
+                print_pvt(*pvt, report)
+                if document is not None:
+                    document["pvt"] = ceiling_json(*pvt)
         if out is not None:
-            print(f"wrote {write_json(out, report_json(report, simulator))}")
+            print(f"wrote {write_json(out, document)}")
     return 0
 
 
