@@ -238,3 +238,37 @@ def test_without_pvt_the_nominal_path_is_unchanged(store, pool):
     assert again.cached  # the verifier wrote the key a plain run reads
     assert verdict.evaluations[0].performance == again.performance
     assert [r.key for r in store.query()] == [plain.key(design)]
+
+
+# -- the exported testbench of a condition ------------------------------------
+def test_exported_testbench_of_a_condition_prints_its_figures(tmp_path, pool, store):
+    from sim.export import export_conditions, printed_figures
+
+    generic = load_technology("generic")
+    circuit = load_circuit("op2", generic).restricted(["a_0", "ugbw", "power"])
+    condition = Condition("ss", 125.0, 0.9)
+    [written] = export_conditions(
+        circuit, generic, circuit.default_design(), tmp_path, [condition]
+    ).values()
+    deck = written.testbenches[0]
+    assert deck.parent.name == condition.slug
+    text = deck.read_text()
+    assert "generic.lib ss" in text and ".temp 125" in text
+    assert f".param VDD={1.2 * 0.9:g}" in text
+    run = subprocess.run(
+        ["ngspice", "-b", deck.name],
+        cwd=deck.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    printed = printed_figures(run.stdout, written.printed)
+    simulator = Simulator(
+        circuit, generic.with_supply(0.9), "ss", 125.0, backend=pool, store=store
+    )
+    expected = simulator.simulate_one().performance
+    nominal = Simulator(circuit, generic, backend=pool, store=store).simulate_one()
+    assert set(printed) == {"a_0", "ugbw", "power"}
+    for name, value in printed.items():
+        assert value == pytest.approx(expected[name], rel=1e-6)
+    assert printed["power"] != pytest.approx(nominal.performance["power"], rel=1e-3)

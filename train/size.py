@@ -23,6 +23,8 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.errors import OneLineArgumentParser, UserInputError
+from sim.pvt.conditions import conditions_for
+from sim.session import add_pvt_option
 from sim.units import engineering
 
 
@@ -58,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers", type=int, default=None, help="ngspice workers (default: cores)"
     )
+    add_pvt_option(parser)  # sim.pvt: conditions the target must hold at
     return parser
 
 
@@ -73,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             box = sizer.problem.box
             vector = target_vector(parse_target(args.target, box), box)
+            conditions = conditions_for(sizer.session, args.pvt)
+            if not conditions.single:  # every declared condition (sim.pvt)
+                from train.pvt_report import size_over_conditions
+
+                return size_over_conditions(sizer, conditions, vector, args)
             result = sizer.size(vector[None], args.max_sims, minimise=args.minimise)[0]
             first = result.first_met
             if args.minimise and first is not None and first is not result:

@@ -256,3 +256,18 @@ def worst_case(
     index = np.argmin(score, axis=0)
     worst = figures[index, np.arange(figures.shape[1])]
     return worst, index
+
+
+def conditions_for(session, text: str | None = None) -> ConditionSet:
+    """A session's conditions, or those of ``text`` (``--pvt`` of a command
+    that opens a run's session: it overrides the run's own) around the
+    session's nominal corner and temperature."""
+    if text is None:
+        return session.conditions
+    simulator = session.simulator
+    return resolve(
+        parse_declaration(text),
+        simulator.technology,
+        simulator.corner,
+        simulator.temperature,
+    )

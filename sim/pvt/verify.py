@@ -103,8 +103,10 @@ class ConditionalVerifier:
     @classmethod
     def for_session(cls, session, conditions: ConditionSet | None = None):
         """The verifier of a ``sim.session.Session``'s problem and conditions
-        (default ``session.conditions``), sharing its backend and store."""
-        simulator = session.simulator
+        (default ``session.conditions``), sharing its backend and store.
+        A simulator wrapping another (``_simulator``: the electrical space's)
+        is unwrapped: designs here are the circuit's own parameters."""
+        simulator = getattr(session.simulator, "_simulator", session.simulator)
         conditions = conditions or session.conditions
         if getattr(simulator, "_remote", None) is not None and not conditions.single:
             raise UserInputError(
