@@ -272,3 +272,75 @@ def test_exported_testbench_of_a_condition_prints_its_figures(tmp_path, pool, st
     for name, value in printed.items():
         assert value == pytest.approx(expected[name], rel=1e-6)
     assert printed["power"] != pytest.approx(nominal.performance["power"], rel=1e-3)
+
+
+# -- sizing over conditions (train.pvt_sizing) ---------------------------------
+def test_tighten_moves_each_target_by_the_margin_asked():
+    from train.pvt_sizing import tighten
+
+    box = load_circuit("op2", load_technology("generic")).box
+    targets = np.stack([box.easy, box.hard])
+    targets[1, 2] = np.nan  # no requirement stays none
+    aims = tighten(box, targets, np.full(4, 0.25))
+    assert np.isnan(aims[1, 2])
+    asked = np.isfinite(targets)
+    # a design exactly at the aim meets the original target by 0.25
+    margins = box.margin(aims, targets)
+    assert np.allclose(margins[asked], 0.25)
+    assert np.all(aims[0, box.lower] > targets[0, box.lower])  # harder both ways
+    assert np.all(aims[0, ~box.lower] < targets[0, ~box.lower])
+
+
+class _ClosestSizer:
+    """A stand-in for the run's sizer: of fixed candidate designs (their
+    nominal figures simulated), the one meeting the aim with the least slack,
+    one simulation each (the over-tight choice a nominal sizer makes)."""
+
+    def __init__(self, verifier, designs):
+        self.designs = designs
+        self.box = verifier.box
+        self.figures = np.stack(
+            [verifier.spec_figures(e) for e in verifier.evaluate(designs, 0)]
+        )
+
+    def size(self, aims, max_sims):
+        from train.sizer import SizingResult
+
+        out = []
+        for aim in aims:
+            margins = self.box.margin(self.figures, aim).min(axis=1)
+            ok = np.flatnonzero(margins >= 0)
+            if not len(ok):
+                out.append(SizingResult(aim, False, 1, {}, {}, margins, "search", aim))
+                continue
+            j = ok[np.argmin(margins[ok])]
+            figures = self.figures[j]
+            out.append(
+                SizingResult(
+                    aim, True, 1, self.designs[j], {}, margins, "search", figures
+                )
+            )
+        return out
+
+
+def test_derating_learned_from_a_failure_meets_every_condition(amp):
+    from sim.sampling import random_designs
+    from train.pvt_sizing import PvtSizer
+
+    verifier, full = amp
+    v = verifier()
+    designs = random_designs(v.circuit, 40, 3)
+    sizer = _ClosestSizer(v, designs)
+    gains = sizer.figures[:, 0]
+    target = np.array([[np.nanpercentile(gains, 40)]])
+    nominal_only = PvtSizer(sizer, v, attempts=1).size(target, 5)[0]
+    assert nominal_only.result.met and not nominal_only.met  # lost at a corner
+    derated = PvtSizer(sizer, verifier()).size(target, 5)[0]
+    assert derated.met and derated.verdict.complete
+    assert derated.attempts > 1 and derated.derate[0] > 0
+    worst, _ = derated.verdict.worst()
+    assert worst[0] >= target[0, 0]
+    # every condition of every returned design: more condition sims
+    naive = PvtSizer(sizer, verifier(), conditional=False).size(target, 5)[0]
+    assert naive.met
+    assert naive.condition_sims > derated.condition_sims

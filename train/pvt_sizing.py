@@ -66,21 +66,31 @@ def tighten(box, targets: np.ndarray, derate: np.ndarray) -> np.ndarray:
 
 class PvtSizer:
     """A nominal ``sizer`` (``train.sizing.TrainedSizer``) sizing over the
-    conditions of ``verifier`` (a ``ConditionalVerifier`` on its circuit)."""
+    conditions of ``verifier`` (a ``ConditionalVerifier`` on its circuit).
 
-    def __init__(self, sizer, verifier: ConditionalVerifier, attempts=ATTEMPTS):
+    ``attempts=1`` is the nominal-only baseline (size at the nominal, then
+    check every condition); ``conditional=False`` simulates every condition
+    of every returned design (the naive all-conditions baseline)."""
+
+    def __init__(
+        self,
+        sizer,
+        verifier: ConditionalVerifier,
+        attempts: int = ATTEMPTS,
+        conditional: bool = True,
+    ):
         self.sizer = sizer
         self.verifier = verifier
         self.box = verifier.box
         self.attempts = attempts
+        self.conditional = conditional
         self.shifts: list[np.ndarray] = []  # [m] per failure seen (NaN: spec ok)
 
     @classmethod
-    def for_trained(cls, sizer, conditions, attempts: int = ATTEMPTS) -> PvtSizer:
+    def for_trained(cls, sizer, conditions, **options) -> PvtSizer:
         """The PVT sizer of a ``TrainedSizer`` over ``conditions``."""
-        return cls(
-            sizer, ConditionalVerifier.for_session(sizer.session, conditions), attempts
-        )
+        verifier = ConditionalVerifier.for_session(sizer.session, conditions)
+        return cls(sizer, verifier, **options)
 
     def prior(self) -> np.ndarray:
         """The derating ``[m]`` a new target starts from: the median learned
@@ -96,11 +106,11 @@ class PvtSizer:
         return out
 
     def _shift(self, verdict: Verdict, nominal: int) -> np.ndarray:
-        """Per spec ``[m]``: how much margin the failing condition lost
-        against the nominal (NaN where that spec did not fail)."""
-        failed = verdict.failed_at
+        """Per spec ``[m]``: how much margin the worst simulated condition
+        lost against the nominal, where that spec failed (NaN elsewhere)."""
         target = verdict.target
-        at = self.box.margin(verdict.figures[failed], target)
+        worst, _ = verdict.worst()
+        at = self.box.margin(worst, target)
         base = self.box.margin(verdict.figures[nominal], target)
         lost = np.where(at < 0, base - at, np.nan)
         return np.where(np.isfinite(lost) & (lost < 1e3), lost, np.nan)
@@ -135,13 +145,15 @@ class PvtSizer:
                 if result.met:
                     passed.append(i)
             verdicts = self.verifier.verify(
-                [out[i].result.params for i in passed], targets[passed]
+                [out[i].result.params for i in passed],
+                targets[passed],
+                stop_on_fail=self.conditional,
             )
             still = []
             for i, verdict in zip(passed, verdicts, strict=True):
                 condition_sims[i] += verdict.sims
                 out[i].verdict, out[i].met = verdict, verdict.met
-                if verdict.met or verdict.failed_at is None:
+                if verdict.met or verdict.failed_at is None or self.attempts == 1:
                     continue
                 shift = self._shift(verdict, nominal)
                 self.shifts.append(shift)
