@@ -50,43 +50,74 @@ class PvtCeiling:
 
 
 def pvt_ceiling(
-    verifier, archive, targets: np.ndarray, max_candidates: int = 20
+    verifier,
+    archive,
+    targets: np.ndarray,
+    max_candidates: int = 20,
+    chunk: int = 25,
+    progress: bool = True,
 ) -> PvtCeiling:
     """The all-condition ceiling of ``targets`` ``[T, m]`` from ``archive``
     (``sim.archive.DesignArchive`` of nominal results, same spec order as
-    ``verifier.box``)."""
+    ``verifier.box``).
+
+    Targets go ``chunk`` at a time; a design verified at every condition is
+    remembered with its worst case, and a target that worst case meets costs
+    nothing more."""
     start = time.perf_counter()
     box = verifier.box
     targets = np.asarray(targets, np.float64)
     rows_ok = np.flatnonzero(archive.ok)
     figures = archive.figures[rows_ok]
     met_nominal = archive_meets(figures, targets, box)
-    candidates: list[np.ndarray] = []
-    for target, meets in zip(targets, met_nominal, strict=True):
-        if not meets:
-            candidates.append(np.zeros(0, np.int64))
-            continue
-        margin = best_margin(figures, target, box)
-        usable = np.flatnonzero(margin >= 0)
-        best = usable[np.argsort(-margin[usable], kind="stable")]
-        candidates.append(rows_ok[best[:max_candidates]])
     n = len(targets)
     met = np.zeros(n, bool)
     rows = np.full(n, -1, np.int64)
     tried = np.zeros(n, np.int64)
+    robust: dict[int, np.ndarray] = {}  # row -> worst case over every condition
     pairs: set[tuple[int, int]] = set()  # (row, condition) a full check would run
-    for round_ in range(max_candidates):
-        todo = [t for t in range(n) if not met[t] and round_ < len(candidates[t])]
-        if not todo:
-            break
-        designs = [archive.params(int(candidates[t][round_])) for t in todo]
-        verdicts = verifier.verify(designs, targets[todo])
-        for t, verdict in zip(todo, verdicts, strict=True):
-            tried[t] += 1
-            row = int(candidates[t][round_])
-            pairs.update((row, c) for c in range(len(verifier.conditions)))
-            if verdict.met:
+    k = len(verifier.conditions)
+
+    def known(t: int) -> bool:
+        for row, worst in robust.items():
+            if box.met(worst, targets[t]):
                 met[t], rows[t] = True, row
+                return True
+        return False
+
+    def candidates(t: int) -> np.ndarray:
+        margin = best_margin(figures, targets[t], box)
+        usable = np.flatnonzero(margin >= 0)
+        best = usable[np.argsort(-margin[usable], kind="stable")]
+        return rows_ok[best[:max_candidates]]
+
+    bar = _progress(n, progress)
+    for first in range(0, n, chunk):
+        group = [t for t in range(first, min(n, first + chunk)) if met_nominal[t]]
+        lists = {t: candidates(t) for t in group}
+        for round_ in range(max_candidates):
+            todo = [
+                t
+                for t in group
+                if not met[t] and round_ < len(lists[t]) and not known(t)
+            ]
+            if not todo:
+                break
+            designs = [archive.params(int(lists[t][round_])) for t in todo]
+            verdicts = verifier.verify(designs, targets[todo])
+            for t, verdict in zip(todo, verdicts, strict=True):
+                tried[t] += 1
+                row = int(lists[t][round_])
+                pairs.update((row, c) for c in range(k))
+                if verdict.complete:
+                    robust[row] = verdict.worst()[0]
+                if verdict.met:
+                    met[t], rows[t] = True, row
+        if bar is not None:
+            bar.update(min(n, first + chunk) - first)
+            bar.set_postfix(met=int(met.sum()), sims=verifier.sims)
+    if bar is not None:
+        bar.close()
     return PvtCeiling(
         met=met,
         met_nominal=met_nominal,
@@ -99,6 +130,14 @@ def pvt_ceiling(
         full_sims=len(pairs),
         seconds=time.perf_counter() - start,
     )
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled or total == 0:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="target", desc="all conditions", dynamic_ncols=True)
 
 
 def ceiling_json(ceiling: PvtCeiling, verifier) -> dict:
