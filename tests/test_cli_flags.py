@@ -35,6 +35,7 @@ COMMANDS = [
     *(("-m", "benchmarks", sub) for sub in ("sizing", "speed")),
     ("benchmarks/backend_speed.py",),
     ("benchmarks/box_targets.py",),
+    ("-m", "benchmarks.pvt_sizing"),
     ("-m", "train.command"),  # jaxsizer
 ]
 

@@ -344,3 +344,26 @@ def test_derating_learned_from_a_failure_meets_every_condition(amp):
     naive = PvtSizer(sizer, verifier(), conditional=False).size(target, 5)[0]
     assert naive.met
     assert naive.condition_sims > derated.condition_sims
+
+
+# -- the all-condition ceiling (sim specs --pvt) --------------------------------
+def test_all_condition_ceiling_is_verified_and_below_the_nominal(amp):
+    from sim.archive import SpiceEvaluator
+    from sim.pvt.ceiling import pvt_ceiling
+
+    verifier, _ = amp
+    v = verifier()
+    nominal = v.simulator(v.conditions.nominal)
+    evaluator = SpiceEvaluator(nominal, v.box)
+    evaluator.evaluate(np.random.default_rng(0).random((30, len(v.circuit.parameters))))
+    gains = evaluator.archive.figures[:, 0]
+    targets = np.linspace(np.nanmin(gains), np.nanmax(gains), 12)[:, None]
+    ceiling = pvt_ceiling(v, evaluator.archive, targets, progress=False)
+    assert np.all(ceiling.met <= ceiling.met_nominal)
+    assert 0 < ceiling.met.sum() < ceiling.met_nominal.sum()  # corners cost some
+    assert ceiling.sims == v.sims <= ceiling.full_sims
+    check = verifier()  # every met target: its design at every condition
+    for t in np.flatnonzero(ceiling.met):
+        design = evaluator.archive.params(int(ceiling.rows[t]))
+        [verdict] = check.verify([design], targets[t], stop_on_fail=False)
+        assert verdict.met
