@@ -230,6 +230,8 @@ def eval_over_conditions(sizer, conditions, targets: np.ndarray, max_sims: int):
     }
     per_target = [
         {
+            "met": bool(r.met),  # at every condition
+            "met_at_nominal": bool(nominal),
             "met_at_every_condition": bool(r.met),
             "condition_sims": int(r.condition_sims),
             "attempts": int(r.attempts),
@@ -237,6 +239,6 @@ def eval_over_conditions(sizer, conditions, targets: np.ndarray, max_sims: int):
             if r.verdict is None or r.verdict.failed_at is None
             else conditions.conditions[r.verdict.failed_at].to_json(),
         }
-        for r in results
+        for r, nominal in zip(results, nominal_met, strict=True)
     ]
     return [r.result for r in results], met, total, extra, per_target
