@@ -163,6 +163,7 @@ class Circuit:
     electrical_space: str = ""  # name of the v0 sizing procedure, if any
     surrogate_physics: str = ""  # name of the surrogate's physics estimator
     ports: tuple[str, ...] = ()  # the netlist's nodes a testbench may connect to
+    pvt: Any = None  # declared conditions (sim.pvt.conditions.Declaration)
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -534,6 +535,7 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
         "electrical_space",
         "surrogate_physics",
         "ports",
+        "pvt",
     }
     unknown = set(data) - known
     if unknown:
@@ -616,8 +618,19 @@ def load_circuit(name_or_path: str | Path, technology: Any = None) -> Circuit:
         fingerprint=digest.hexdigest()[:16],
         reward=reward,
         ports=ports,
+        pvt=_pvt(data.get("pvt"), where),
         **procedures,
     )
+
+
+def _pvt(value: Any, where: str):
+    """The ``pvt:`` declaration (``sim.pvt.conditions``), checked here."""
+    from sim.pvt.conditions import parse_declaration
+
+    try:
+        return parse_declaration(value)
+    except UserInputError as error:
+        raise _fail(where, str(error)) from None
 
 
 # In analysis commands, replaced by the technology's supply voltage (V).

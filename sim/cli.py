@@ -21,6 +21,7 @@ from sim.cli_conventions import (
 from sim.errors import EXIT_USAGE, UserInputError
 from sim.errors import OneLineArgumentParser as _Parser
 from sim.pool import SimulatorUnavailable
+from sim.session import add_pvt_option
 
 
 def _design_arg(text: str) -> dict:
@@ -220,6 +221,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --propose: easy ends from random designs, not the declared ones",
     )
+    add_pvt_option(specs)
     add_json_option(specs, "the report")
     plot = sub.add_parser("plot", help="Bode plot and step response (PNG)")
     _common(plot)
@@ -251,6 +253,14 @@ def _parser() -> argparse.ArgumentParser:
         default=[-40.0, 27.0, 125.0],
         help="temperatures in °C",
     )
+    corners.add_argument(
+        "--supplies",
+        nargs="+",
+        type=_positive,
+        default=[1.0],
+        help="supply scales of the technology's VDD (e.g. 0.9 1.0 1.1)",
+    )
+    add_pvt_option(corners)
     add_json_option(corners, "the results")
     explore = sub.add_parser("explore", help="sample the sizing space, summarise it")
     _common(explore)
@@ -383,6 +393,7 @@ def _bench(args) -> int:
 
 def _specs(args) -> int:
     from sim.circuit import load_circuit
+    from sim.pvt.conditions import parse_declaration
     from sim.simulator import Simulator
     from sim.specs import SpecSearchConfig, print_report, report_json, run_spec_search
     from sim.store import SimulationStore
@@ -420,8 +431,19 @@ def _specs(args) -> int:
     ) as simulator:
         report = run_spec_search(simulator, box, config)
         print_report(report, simulator)
+        document = report_json(report, simulator) if out is not None else None
+        declared = parse_declaration(args.pvt) if args.pvt else circuit.pvt
+        if declared is not None:  # the all-condition ceiling (sim.pvt)
+            from sim.pvt.ceiling import ceiling_json
+            from sim.specs import print_pvt, pvt_ceiling_of
+
+            pvt = pvt_ceiling_of(simulator, report, declared)
+            if pvt is not None:
+                print_pvt(*pvt, report)
+                if document is not None:
+                    document["pvt"] = ceiling_json(*pvt)
         if out is not None:
-            print(f"wrote {write_json(out, report_json(report, simulator))}")
+            print(f"wrote {write_json(out, document)}")
     return 0
 
 

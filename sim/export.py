@@ -413,6 +413,30 @@ def export_design(
     return ExportedDesign(subckt, tuple(written), subckt_ports(circuit), tuple(printed))
 
 
+def export_conditions(
+    circuit: Circuit,
+    tech: Technology,
+    design: Mapping[str, float],
+    out: Path,
+    conditions,
+) -> dict[str, ExportedDesign]:
+    """``export_design`` once per declared condition (``sim.pvt``): into
+    ``out/<corner>_<T>C_<s>vdd/``, each with its corner's model section, its
+    ``.temp`` and its supply (``Technology.with_supply``: ``.param VDD``, the
+    analyses and the printed power read it). Returns them by directory name."""
+    written = {}
+    for condition in conditions:
+        written[condition.slug] = export_design(
+            circuit,
+            tech.with_supply(condition.supply),
+            design,
+            Path(out) / condition.slug,
+            condition.corner,
+            condition.temperature,
+        )
+    return written
+
+
 def printed_figures(stdout: str, names: tuple[str, ...]) -> dict[str, float]:
     """The figures an exported testbench printed (``name = value`` lines of
     ngspice's output), keyed by the circuit's measure names."""

@@ -8,6 +8,7 @@ command-line options (``add_problem_options``):
                                               --tech sky130 --space electrical)
     --circuit NAME|DIR/circuit.yaml --tech NAME|DIR/tech.yaml
     --corner tt --temperature 27 --workers N
+    --pvt signoff|nominal|"corners=tt,ss temperatures=-40,125 supply=0.9,1.1"
     --space geometric|electrical|autockt     (aliases v1 = geometric, v0 = electrical)
     --sim-backend local|ray|remote [--ray-address ADDR] [--server URL --token-env VAR]
 
@@ -82,12 +83,13 @@ class ProblemOptions:
     temperature: float = 27.0
     all_figures: bool = False
     space: str = DEFAULT_SPACE
+    pvt: str | None = None  # --pvt text (sim.pvt); None: the circuit's pvt:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "space", parse_space(self.space))
 
     def to_json(self) -> dict:
-        return {
+        data = {
             "circuit": _absolute(self.circuit),
             "tech": _absolute(self.tech),
             "corner": self.corner,
@@ -95,6 +97,9 @@ class ProblemOptions:
             "all_figures": self.all_figures,
             "space": self.space,
         }
+        if self.pvt is not None:  # runs without --pvt keep their JSON
+            data["pvt"] = self.pvt
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> ProblemOptions:
@@ -130,6 +135,22 @@ class Session:
             parts.append(self.options.space)
         text = json.dumps(parts, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def conditions(self):
+        """The declared conditions (``sim.pvt.conditions.ConditionSet``):
+        ``--pvt``, else the circuit's ``pvt:``, else the nominal one alone."""
+        from sim.pvt.conditions import parse_declaration, resolve
+
+        declaration = (
+            parse_declaration(self.options.pvt)
+            if self.options.pvt is not None
+            else self.simulator.circuit.pvt
+        )
+        simulator = self.simulator
+        return resolve(
+            declaration, simulator.technology, simulator.corner, simulator.temperature
+        )
 
     def close(self) -> None:
         self.simulator.close()
@@ -208,6 +229,7 @@ def add_problem_options(
     group.add_argument(
         "--temperature", type=float, default=27.0, help="temperature in °C"
     )
+    add_pvt_option(group)
     add_space_option(group)
     if not simulation:
         return
@@ -220,6 +242,27 @@ def add_problem_options(
         "--workers", type=int, default=None, help="ngspice workers (default: cores)"
     )
     add_backend_options(group)
+
+
+def add_pvt_option(parser) -> None:
+    """``--pvt`` (a parser or argument group); None when not given."""
+    parser.add_argument(
+        "--pvt",
+        type=_pvt_argument,
+        default=None,
+        help="conditions every spec must hold at: nominal, signoff (corners x "
+        "-40/27/125 °C x 0.9/1.0/1.1 VDD) or 'corners=tt,ss temperatures=-40,125 "
+        "supply=0.9,1.1' (default: the circuit's pvt:, else nominal)",
+    )
+
+
+def _pvt_argument(text: str) -> str:
+    from sim.pvt.conditions import parse_declaration
+
+    try:
+        return parse_declaration(text).to_text()
+    except UserInputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def add_space_option(parser) -> None:
@@ -253,6 +296,7 @@ def options_from_args(args: argparse.Namespace) -> ProblemOptions:
         float(args.temperature),
         bool(getattr(args, "all_figures", False)),
         space,
+        getattr(args, "pvt", None),
     )
 
 

@@ -528,3 +528,58 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[package] = "not installed"
     return out
+
+
+# -- over declared conditions (sim.pvt) ----------------------------------------
+def pvt_ceiling_of(simulator, report: SpecSearchReport, declaration, candidates=20):
+    """The all-condition ceiling (``sim.pvt.ceiling``) of ``report``'s box
+    and targets under ``declaration`` (``sim.pvt.conditions``), verified
+    conditionally on ``simulator``'s circuit, backend and store. Returns
+    (ceiling, verifier), or None when the declaration is the nominal alone."""
+    from sim.pvt.ceiling import pvt_ceiling
+    from sim.pvt.conditions import resolve
+    from sim.pvt.verify import ConditionalVerifier
+
+    conditions = resolve(
+        declaration, simulator.technology, simulator.corner, simulator.temperature
+    )
+    if conditions.single:
+        return None
+    verifier = ConditionalVerifier(
+        simulator.circuit,
+        simulator.technology,
+        conditions,
+        report.box,
+        backend=simulator.backend,
+        store=simulator.store,
+        simulators={conditions.nominal: simulator},
+    )
+    try:
+        ceiling = pvt_ceiling(
+            verifier, report.archive, report.ceiling.targets, candidates
+        )
+    finally:
+        verifier.close()
+    return ceiling, verifier
+
+
+def print_pvt(ceiling, verifier, report: SpecSearchReport) -> None:
+    """The nominal and all-condition ceilings side by side, and the spend."""
+    from rich.console import Console
+
+    k = len(verifier.conditions)
+    worst = np.argsort(-verifier.failures.sum(axis=1), kind="stable")[:3]
+    Console().print(
+        f"over {k} conditions: all-condition ceiling [bold]{ceiling.value:.3f}[/] "
+        f"vs nominal {report.ceiling.value:.3f} ({int(ceiling.met.sum())}/"
+        f"{len(ceiling.met)} targets; the archive met "
+        f"{int(ceiling.met_nominal.sum())} at the nominal); "
+        f"{ceiling.sims} condition sims ({ceiling.from_store} from the store) "
+        f"where every condition of every candidate tried would be "
+        f"{ceiling.full_sims}; {ceiling.seconds:.0f} s; most failed: "
+        + ", ".join(
+            f"{verifier.conditions.conditions[i].label} "
+            f"({int(verifier.failures[i].sum())})"
+            for i in worst
+        )
+    )

@@ -8,6 +8,7 @@ file (see ``docs/technology_format.md``).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,6 +86,17 @@ class Technology:
     @property
     def corners(self) -> tuple[str, ...]:
         return tuple(self.corner_includes)
+
+    def with_supply(self, scale: float) -> Technology:
+        """The technology at ``scale`` × its VDD (``sim.pvt``): decks, analyses
+        and power read the scaled ``vdd``; the name says the scale
+        (``sky130@0.9vdd``) so stored rows keep conditions apart. Load
+        circuits with the unscaled technology (overrides go by name)."""
+        if scale == 1.0:
+            return self
+        return dataclasses.replace(
+            self, name=f"{self.name}@{scale:g}vdd", vdd=self.vdd * scale
+        )
 
     def device(self, polarity: str) -> DeviceType:
         return {"nmos": self.nmos, "pmos": self.pmos}[polarity]

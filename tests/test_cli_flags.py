@@ -36,6 +36,7 @@ COMMANDS = [
     ("benchmarks/backend_speed.py",),
     ("benchmarks/box_targets.py",),
     ("-m", "jaxsizer"),  # the jaxsizer command
+    ("-m", "benchmarks.pvt_sizing"),
 ]
 
 

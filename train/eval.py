@@ -31,6 +31,8 @@ from sim.cli_conventions import (
     write_json,
 )
 from sim.errors import OneLineArgumentParser, UserInputError
+from sim.pvt.conditions import conditions_for
+from sim.session import add_pvt_option
 from sim.target_text import load_targets, targets_json
 from sim.verbosity import add_verbosity_options, progress
 
@@ -62,6 +64,7 @@ def _parser() -> OneLineArgumentParser:
         "--workers", type=int, default=None, help="ngspice workers (default: cores)"
     )
     add_verbosity_options(parser)
+    add_pvt_option(parser)  # sim.pvt: conditions every target must hold at
     return parser
 
 
@@ -92,7 +95,15 @@ def evaluate(args) -> dict:
             )
         targets = targets[: args.limit]
         started = time.perf_counter()
-        if args.policy_only:
+        conditions = conditions_for(sizer.session, getattr(args, "pvt", None))
+        pvt = None
+        if not conditions.single:  # met at every declared condition (sim.pvt)
+            from train.pvt_report import eval_over_conditions
+
+            results, *pvt = eval_over_conditions(
+                sizer, conditions, targets, args.max_sims
+            )
+        elif args.policy_only:
             from train.policy import policy_only
 
             results = policy_only(sizer, targets)
@@ -111,8 +122,8 @@ def evaluate(args) -> dict:
         training = sizer.training_sims
     finally:
         sizer.close()
-    met = np.asarray([r.met for r in results])
-    sims = np.asarray([r.sims for r in results])
+    met = np.asarray([r.met for r in results] if pvt is None else pvt[0])
+    sims = np.asarray([r.sims for r in results] if pvt is None else pvt[1])
     per_target = [
         {
             "target": t,
@@ -127,7 +138,10 @@ def evaluate(args) -> dict:
         }
         for t, r in zip(targets_json(targets, box), results, strict=True)
     ]
-    return {
+    if pvt is not None:
+        for one, extra in zip(per_target, pvt[3], strict=True):
+            one.update(extra)
+    report = {
         "run": args.run,
         "targets_from": source,
         "targets": int(len(met)),
@@ -144,8 +158,10 @@ def evaluate(args) -> dict:
         "sizing_sims": int(sims.sum()),
         "training_sims": training,
         "sizing_seconds": seconds,
+        **({} if pvt is None else pvt[2]),
         "per_target": per_target,
     }
+    return report
 
 
 @keeps_stdout_for_json

@@ -29,6 +29,8 @@ from sim.cli_conventions import (
     write_json,
 )
 from sim.errors import OneLineArgumentParser, UserInputError
+from sim.pvt.conditions import conditions_for
+from sim.session import add_pvt_option
 from sim.units import engineering
 from sim.verbosity import add_verbosity_options, progress
 
@@ -68,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_json_option(parser, "the sizing (as result.json)")
     add_verbosity_options(parser)
+    add_pvt_option(parser)  # sim.pvt: conditions the target must hold at
     return parser
 
 
@@ -84,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             box = sizer.problem.box
             vector = target_vector(parse_target(args.target, box), box)
+            conditions = conditions_for(sizer.session, args.pvt)
+            if not conditions.single:  # every declared condition (sim.pvt)
+                from train.pvt_report import size_over_conditions
+
+                return size_over_conditions(sizer, conditions, vector, args)
             with progress(args.max_sims, "SPICE sims", "sim", args.verbosity) as bar:
                 result = sizer.size(
                     vector[None],
