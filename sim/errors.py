@@ -15,7 +15,7 @@ from collections.abc import Iterator
 EXIT_USAGE = 2
 
 # The name the next command-line parser shows as its ``prog`` (set by the
-# ``jaxsizer`` dispatcher, train.command, while it runs a module's ``main``).
+# ``jaxsizer`` dispatcher, jaxsizer.command, while it runs a module's ``main``).
 _INVOKED_AS: contextvars.ContextVar[list[str]] = contextvars.ContextVar("invoked_as")
 
 
