@@ -24,9 +24,10 @@ python3 -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
 # baseline of python -m benchmarks sizing; parquet: pandas + pyarrow (~60 MB)
 # for jaxsizer store export --parquet.
 # clients: stable-baselines3, rejax, gymnax (tests/test_clients.py). SB3
-# needs torch; PyPI's Linux torch is the CUDA build (~2.8 GB of wheels with
-# its nvidia-* packages), so the CPU build (~190 MB) comes first from
-# PyTorch's CPU index, and plain pip only when that index is unreachable.
+# needs torch; PyPI's Linux torch is the CUDA build (2.8 GB of wheels with
+# its 15 nvidia-* packages, 5.4 GB installed), so the CPU build (a 190 MB
+# wheel, 754 MB installed) comes first from PyTorch's CPU index, and plain
+# pip only when that index is unreachable.
 CPU_INDEX=https://download.pytorch.org/whl/cpu
 if ! python3 -c "import torch" >/dev/null 2>&1; then
     if python3 -c "import urllib.request as u; u.urlopen('$CPU_INDEX/torch/', timeout=10)" \
