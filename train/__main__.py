@@ -70,6 +70,9 @@ HELP = {
     "ppo_max_grad_norm": "gradient clip (global L2 norm)",
     "ppo_hidden": "hidden units per layer of policy and value networks (count)",
     "ppo_total_updates": "length of the learning-rate schedule (updates)",
+    "ppo_segments": "PPO update segments per jitted call (count)",
+    "ppo_box_share": "share of episodes whose goal is drawn from the box; the rest "
+    "come from the curriculum table and the achieved front (0-1)",
 }
 
 
