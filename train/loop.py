@@ -230,11 +230,21 @@ class BoxLoop:
     # -- targets -----------------------------------------------------------------
     def _target_sets(self) -> tuple[np.ndarray | None, np.ndarray]:
         """Training targets (None: fresh draws from the box each round) and
-        the fixed held-out targets [H, m]."""
+        the fixed held-out targets [H, m].
+
+        A target file's ``train`` (or ``targets``) list is trained on and its
+        ``held_out`` list is the held-out set (at most ``held_out`` of them);
+        a file without a held-out list has ``held_out`` of its targets (a
+        fifth at most) set aside at random. A held-out list is never trained
+        on (``sim.target_text.load_targets``).
+        """
         config, box = self.config, self.problem.box
         if config.targets is None:
             return None, box.sample(config.held_out, config.held_out_seed)
-        table = load_targets(config.targets, box)
+        table = load_targets(config.targets, box, "train")
+        held = load_targets(config.targets, box, "held_out")
+        if len(held):
+            return table, held[: config.held_out]
         order = np.random.default_rng(config.held_out_seed).permutation(len(table))
         n_held = min(config.held_out, max(1, len(table) // 5))
         return table[order[n_held:]], table[order[:n_held]]
