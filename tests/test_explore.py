@@ -111,3 +111,31 @@ def test_new_designs_drops_known_and_repeated_rows():
     known = np.asarray([[1.0, 2e-12]])
     rows = np.asarray([[1.0, 2e-12], [3.0, 1e-12], [3.0, 1e-12], [4.0, 1e-12]])
     np.testing.assert_array_equal(new_designs(rows, known), rows[[1, 3]])
+
+
+def test_extreme_targets_step_past_the_verified_front_along_one_spec():
+    from train.explore import extreme_targets
+
+    rng = np.random.default_rng(0)
+    figures = np.stack(
+        [
+            rng.uniform(40, 50, 300),
+            10 ** rng.uniform(6, 8, 300),
+            rng.uniform(50, 80, 300),
+            10 ** rng.uniform(-4, -2, 300),
+        ],
+        axis=1,
+    )
+    targets = extreme_targets(BOX, figures, 30, np.random.default_rng(1))
+    free = [0, 1, 3]
+    for row, target in enumerate(targets):
+        k = free[row % 3]
+        others = target.copy()
+        others[k] = np.nan
+        meeting = BOX.met(figures, others)
+        assert target[2] == 60.0  # a fixed spec stays at its value
+        # no verified design meeting the other specs reaches the pushed one
+        assert not BOX.met(figures[meeting], target).any()
+        if meeting.any():
+            best = BOX.margin(figures[meeting], target)[:, k].max()
+            assert -0.2 - 1e-9 <= best <= -0.05 + 1e-9  # one STEP short

@@ -9,13 +9,14 @@ strategies, each producing designs to verify in ngspice:
 
 - ``trust``: a trust region (TuRBO, Eriksson et al., NeurIPS 2019) around
   the verified design closest to each target still unmet; the surrogate
-  search (optimistic: the ensemble spread counts in favour) may move each
-  parameter at most ``length`` action units from it. ``length`` doubles
-  after a use that met new targets and halves after one that did not.
-- ``extremes``: constrained extreme-seeking per spec: targets with one free
-  spec beyond its hard end and the others drawn over the box; the surrogate
-  search's smooth minimum of margins is a Chebyshev scalarisation, so its
-  best design is a point of the predicted front pushed along that spec.
+  search (at the ensemble mean) may move each parameter at most ``length``
+  action units from it. ``length`` doubles after a use that met new targets
+  and halves after one that did not.
+- ``extremes``: constrained extreme-seeking per spec: the other specs drawn
+  over the box (fixed ones at their value) are constraints, and the pushed
+  spec aims a step (``STEP`` box widths) past the best value any verified
+  design reaches while meeting them: the verified front extended along that
+  spec's axis, one step at a time.
 - ``front``: NSGA-II (``sim.front.evolve_on_model``) on the surrogate's
   predictions, started from the verified designs, its non-dominated designs
   verified in ngspice, spread by crowding distance.
@@ -46,10 +47,11 @@ from surrogate.circuit.search import (
     empty_correction,
     make_search,
 )
+from train.sizer import harder
 
 STRATEGIES = ("trust", "extremes", "front")
-OPTIMISM = -0.5  # search caution of trust and extremes (negative: optimistic)
-BEYOND = 0.3  # how far past the hard end extremes aims (box widths)
+CAUTION = 0.0  # search caution of trust and extremes (the ensemble mean)
+STEP = (0.05, 0.2)  # extremes aim this far past the verified front (box widths)
 FRONT_GENERATIONS = 40
 
 
@@ -164,26 +166,22 @@ class Explorer:
         jitter = rng.uniform(-1, 1, (len(targets), 4, centre.shape[1]))
         starts = np.clip(centre[:, None] + 0.5 * self.length * jitter, -1, 1)
         starts[:, 0] = centre
-        search = self._search(OPTIMISM, self.length)
+        search = self._search(CAUTION, self.length)
         return self._run_search(search, arrays, targets, starts)
 
     def extremes(self, arrays, verified, count, rng) -> np.ndarray:
-        """Per free spec in turn, targets with that spec ``BEYOND`` past its
-        hard end and the others uniform over the box: the surrogate's
-        Chebyshev point pushed along each spec's axis."""
+        """Per free spec in turn: the others drawn uniformly over the box as
+        constraints, that spec a step past the best verified value among
+        the designs meeting them (``extreme_targets``)."""
         box = self.problem.box
-        free = np.flatnonzero([not s.fixed for s in box.specs])
-        u = rng.random((count, len(box.specs)))
-        pushed = free[np.arange(count) % len(free)]
-        u[np.arange(count), pushed] = 1.0 + BEYOND * rng.random(count)
-        targets = box.from_uniform(u)
+        targets = extreme_targets(box, verified.figures, count, rng)
         n = len(self.problem.scale.names)
         starts = [rng.uniform(-1, 1, (count, 4, n))]
         if len(verified):
             index = verified.closest(targets, 4)
             starts.append(action_of(verified.sizings[index], self.problem.scale))
         starts = np.concatenate(starts, axis=1)
-        search = self._search(OPTIMISM, 0.0)
+        search = self._search(CAUTION, 0.0)
         return self._run_search(search, arrays, targets, starts)
 
     def front(self, arrays, verified, count, rng) -> np.ndarray:
@@ -229,6 +227,32 @@ class Explorer:
             y[:, index], arrays["log_mask"][index], arrays["sign"][index]
         )
         return jnp.where(p_valid[:, None] > 0.5, figures, jnp.nan)
+
+
+def extreme_targets(
+    box, figures: np.ndarray, count: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``count`` targets ``[count, m]`` that extend the verified front
+    ``figures`` ``[N, m]`` along one free spec each (in turn): the other
+    specs uniform over the box, the pushed one a random ``STEP`` (box
+    widths) past the best value of the designs meeting the others (past
+    the box's easy end when none does)."""
+    free = np.flatnonzero([not s.fixed for s in box.specs])
+    targets = box.from_uniform(rng.random((count, len(box.specs))))
+    figures = np.asarray(figures, np.float64)
+    good = oriented(figures, box)  # larger is better on every spec
+    for row in range(count):
+        k = free[row % len(free)]
+        others = targets[row].copy()
+        others[k] = np.nan
+        meeting = box.met(figures, others)
+        best = box.easy.copy()
+        if meeting.any():
+            best[k] = figures[meeting][np.argmax(good[meeting, k]), k]
+        delta = np.zeros(len(box.specs))
+        delta[k] = rng.uniform(*STEP)
+        targets[row, k] = harder(box, best, delta)[k]
+    return targets
 
 
 def new_designs(sizings: np.ndarray, known: np.ndarray) -> np.ndarray:
