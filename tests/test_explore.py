@@ -139,3 +139,29 @@ def test_extreme_targets_step_past_the_verified_front_along_one_spec():
         if meeting.any():
             best = BOX.margin(figures[meeting], target)[:, k].max()
             assert -0.2 - 1e-9 <= best <= -0.05 + 1e-9  # one STEP short
+
+
+def test_a_miss_with_slack_aims_its_failing_specs_past_target():
+    """Item 4: current allowed at 1 mA, design at 0.2 mA but 1 dB short of
+    gain: the next search aims the gain past the target by that shortfall
+    and leaves the current at its bound (all of its slack may be spent)."""
+    from types import SimpleNamespace
+
+    from train.sizer import Sizer, SizerConfig, SizingResult
+
+    sizer = object.__new__(Sizer)
+    sizer.problem = SimpleNamespace(box=BOX)
+    sizer.config = SizerConfig()
+    target = np.asarray([45.0, 1e7, 60.0, 1e-3])
+    figures = np.asarray([44.0, 2e7, 70.0, 2e-4])
+    margins = BOX.margin(figures, target)
+    miss = SizingResult(target, False, 1, {}, {}, margins, "search", figures)
+    assert sizer._has_slack(miss)
+    aim = sizer._traded(target, miss)
+    assert aim[0] == pytest.approx(46.0)  # 1 dB short: aimed 1 dB past
+    np.testing.assert_array_equal(aim[1:], target[1:])  # met specs at target
+    tight = BOX.margin(np.asarray([44.0, 1.05e7, 60.3, 9.9e-4]), target)
+    no_slack = SizingResult(target, False, 1, {}, {}, tight, "search", figures)
+    assert not sizer._has_slack(no_slack)  # nothing to trade
+    met = SizingResult(target, True, 1, {}, {}, np.abs(margins), "search", figures)
+    assert not sizer._has_slack(met)

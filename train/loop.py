@@ -14,8 +14,18 @@ declared box with few SPICE simulations.
    fixed held-out set drawn from the box with its own seed (``held_out``;
    these simulations are counted but never become training data, so the
    held-out set stays held out). Training stops when held-out success reaches
-   ``goal``, when it has not improved for ``held_out_patience`` evaluations,
-   or when the SPICE budget is spent.
+   ``goal`` (and, when the box's feasibility ceiling is known, is within
+   ``CEILING_GAP`` of it), when it has not improved for ``held_out_patience``
+   evaluations within ``CEILING_GAP`` of the ceiling, or when the SPICE
+   budget is spent: below the ceiling (or with it unknown) a stall never
+   stops a run.
+4. After the first held-out check that does not improve, every round also
+   runs one strategy of ``train.explore`` (a trust region around the closest
+   verified designs, per-spec extremes, NSGA-II on the surrogate) with
+   ``strategy_sims`` simulations, chosen by the probe targets (box draws of
+   the run's seed, never held-out ones) each has newly met per simulation;
+   ``metrics.jsonl`` says per round which strategy ran, its sims and what it
+   found, ``held_out.json`` the totals per strategy.
 
 Every simulation (initial, frontier, held-out) counts against
 ``sim_budget`` and is appended to ``verified.jsonl`` as its batch finishes;
