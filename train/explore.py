@@ -43,11 +43,10 @@ from surrogate.circuit.dataset import surrogate_features
 from surrogate.circuit.model import from_model_units, predict_arrays
 from surrogate.circuit.search import (
     SearchConfig,
-    best_per_target,
     empty_correction,
     make_search,
 )
-from train.sizer import harder
+from train.sizer import harder, padded_search
 
 STRATEGIES = ("trust", "extremes", "front")
 CAUTION = 0.0  # search caution of trust and extremes (the ensemble mean)
@@ -146,13 +145,7 @@ class Explorer:
     def _run_search(self, search, arrays, targets, starts) -> np.ndarray:
         n, m = len(self.problem.scale.names), len(self.problem.specs)
         correction = empty_correction(len(targets), n, m)
-        out = search(
-            arrays,
-            jnp.asarray(targets, jnp.float32),
-            jnp.asarray(starts, jnp.float32),
-            jax.tree.map(jnp.asarray, correction),
-        )
-        sizings, _ = best_per_target(out)
+        sizings, _ = padded_search(search, arrays, targets, starts, correction)
         return sizings
 
     def trust(self, arrays, verified, unmet, count, rng) -> np.ndarray:

@@ -158,6 +158,28 @@ class VerifiedDesigns:
         return np.resize(order, (len(targets), k)) if order.shape[1] < k else order
 
 
+def padded_search(search, arrays, targets, starts, correction):
+    """``best_per_target`` of ``search`` (``make_search``) on targets
+    ``[T, m]``, starts ``[T, S, n]`` and a correction, the batch padded to a
+    power of two (its first row repeated) so that varying target counts
+    reuse a few compiled searches."""
+    count = len(targets)
+    size = 1 << max(count - 1, 0).bit_length()
+
+    def pad(a):
+        a = np.asarray(a)
+        return np.concatenate([a, np.repeat(a[:1], size - count, axis=0)])
+
+    out = search(
+        arrays,
+        jnp.asarray(pad(targets), jnp.float32),
+        jnp.asarray(pad(starts), jnp.float32),
+        jax.tree.map(lambda a: jnp.asarray(pad(a)), correction),
+    )
+    params, margin = best_per_target(out)
+    return params[:count], margin[:count]
+
+
 def harder(box, target: np.ndarray, delta: np.ndarray) -> np.ndarray:
     """``target`` ``[m]`` with each spec made ``delta`` ``[m]`` box widths
     (``TargetBox.unit_width``, on the spec's scale) harder: a lower bound
@@ -225,13 +247,9 @@ class Sizer:
     ) -> tuple[np.ndarray, np.ndarray]:
         """The best searched sizing ``[T, n]`` (SI) and its predicted margin
         (``search``: another ``make_search`` than the sizer's own)."""
-        out = (search or self.search)(
-            self.arrays,
-            jnp.asarray(targets, jnp.float32),
-            jnp.asarray(starts, jnp.float32),
-            jax.tree.map(jnp.asarray, correction),
+        return padded_search(
+            search or self.search, self.arrays, targets, starts, correction
         )
-        return best_per_target(out)
 
     def model_bias(self, sizings: np.ndarray, figures: np.ndarray):
         """Features ``[K, n]`` of verified sizings and the surrogate's error
