@@ -186,7 +186,8 @@ def harder(box, target: np.ndarray, delta: np.ndarray) -> np.ndarray:
     raised, an upper bound lowered; NaN (no requirement) stays NaN."""
     target = np.asarray(target, np.float64)
     step = np.where(box.lower, 1.0, -1.0) * np.asarray(delta) * box.unit_width
-    moved = np.where(box.log, target * np.exp(step), target + step)
+    log = np.asarray(box.log)
+    moved = np.where(log, target * np.exp(np.where(log, step, 0.0)), target + step)
     return np.where(np.isfinite(target), moved, target)
 
 
