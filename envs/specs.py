@@ -16,8 +16,10 @@ targets themselves come from the box, the same in every space.
 
 The JSON holds ``train`` and ``held_out`` lists of ``{spec: value}`` (SI), the
 declared box and the space. Use a target with ``gymnasium.make(id,
-target=...)``, per episode with ``env.reset(options={"target": ...})``, or as
-``--targets`` of ``train.eval``.
+target=...)``, per episode with ``env.reset(options={"target": ...})``, as
+``--targets`` of ``python -m train`` (it trains on ``train`` and holds out
+``held_out``, never training on it) or of ``train.eval`` (it sizes
+``held_out``).
 """
 
 from __future__ import annotations

@@ -271,3 +271,42 @@ def _bar(total: int, enabled: bool, description: str):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="sim", desc=description, dynamic_ncols=True)
+
+
+def evolve_on_model(
+    figures_of,
+    dimension: int,
+    box: TargetBox,
+    easy: np.ndarray,
+    generations: int,
+    config: FrontConfig = FrontConfig(),
+    start: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """NSGA-II on a model instead of SPICE: no simulation at all.
+
+    ``figures_of(units [N, dimension]) -> figures [N, m]`` predicts spec
+    figures of designs in the unit cube (a surrogate); the population
+    (``config.population``) starts from ``config.initial_size`` Sobol
+    points plus ``start`` (known good designs, ``[K, dimension]``) and runs
+    ``generations`` generations with the same ranking and variation as
+    ``search_front``. Returns the last population's units ``[P, dimension]``,
+    their constrained ranks ``[P]`` and crowding distances ``[P]``.
+    """
+    rng = np.random.default_rng(config.seed)
+    units = sobol_points(config.initial_size, dimension, config.seed)
+    if start is not None and len(start):
+        units = np.concatenate([units, np.asarray(start, np.float64)])
+    figures = np.asarray(figures_of(units), np.float64)
+    ranks, crowding = survival_order(figures, box, easy)
+    keep = select_survivors(ranks, crowding, config.population)
+    units, figures = units[keep], figures[keep]
+    ranks, crowding = ranks[keep], crowding[keep]
+    for _ in range(generations):
+        children = offspring(units, ranks, crowding, config, rng)
+        units = np.concatenate([units, children])
+        figures = np.concatenate([figures, np.asarray(figures_of(children))])
+        ranks, crowding = survival_order(figures, box, easy)
+        keep = select_survivors(ranks, crowding, config.population)
+        units, figures = units[keep], figures[keep]
+        ranks, crowding = ranks[keep], crowding[keep]
+    return units, ranks, crowding

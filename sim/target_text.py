@@ -13,8 +13,9 @@ declared range, or, for a figure positive by nature, that factor below its
 smaller end. A JSON target naming a spec twice is refused too.
 
 Target files (``--targets F.json``) hold a JSON list of such objects, or an
-object whose ``targets`` (or ``held_out``/``test``) entry is that list; values
-are SI numbers or strings with units (``"10MHz"``).
+object whose ``train``, ``held_out``, ``test`` or ``targets`` entries are such
+lists (``load_targets`` reads the one a use needs); values are SI numbers or
+strings with units (``"10MHz"``).
 """
 
 from __future__ import annotations
@@ -232,8 +233,28 @@ def target_vector(target: Mapping[str, float], box: TargetBox) -> np.ndarray:
     return np.asarray([target.get(name, math.nan) for name in box.names], np.float64)
 
 
-def load_targets(path: str | Path, box: TargetBox) -> np.ndarray:
-    """Targets ``[N, m]`` (NaN = no requirement) from a target file."""
+# keys of a target file's lists, in the order each use reads them
+TARGET_KEYS = {
+    "evaluate": ("targets", "held_out", "test"),  # train.eval, benchmarks
+    "train": ("train", "targets"),  # never a held-out list
+    "held_out": ("held_out", "test"),
+}
+
+
+def load_targets(
+    path: str | Path, box: TargetBox, part: str = "evaluate"
+) -> np.ndarray:
+    """Targets ``[N, m]`` (NaN = no requirement) from a target file.
+
+    A file is a JSON list of targets, or an object holding lists under
+    ``train``, ``held_out``, ``test`` or ``targets`` (``python -m envs.specs``
+    writes ``train`` and ``held_out``). ``part`` says which list a use reads
+    (``TARGET_KEYS``): ``"evaluate"`` the first of ``targets``, ``held_out``,
+    ``test``; ``"train"`` ``train`` or ``targets``, never a held-out list (a
+    file holding only held-out lists is refused); ``"held_out"`` the file's
+    ``held_out`` (or ``test``) list, an empty ``[0, m]`` array when it has
+    none (a plain list is all training targets then).
+    """
     path = Path(path)
     try:
         data = json.loads(path.read_text(), parse_constant=_refuse_constant)
@@ -241,11 +262,20 @@ def load_targets(path: str | Path, box: TargetBox) -> np.ndarray:
         raise UserInputError(f"cannot read targets {path}: {error.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise UserInputError(f"{path} is not a JSON target file ({error})") from None
+    keys = TARGET_KEYS[part]
     if isinstance(data, dict):
-        for key in ("targets", "held_out", "test"):
-            if key in data:
-                data = data[key]
-                break
+        found = [key for key in keys if key in data]
+        if found:
+            data = data[found[0]]
+        elif part == "held_out":
+            return np.zeros((0, len(box.names)), np.float64)
+        elif part == "train":
+            raise UserInputError(
+                f"{path}: no training targets (a 'train' or 'targets' list); "
+                "its held-out lists are never trained on"
+            )
+    elif part == "held_out":
+        return np.zeros((0, len(box.names)), np.float64)
     if not isinstance(data, list) or not data:
         raise UserInputError(f"{path}: expected a non-empty list of targets")
     rows = [

@@ -45,7 +45,12 @@ HELP = {
     "eval_every": "rounds between held-out evaluations (count)",
     "goal": "held-out success that ends training (fraction in (0, 1])",
     "held_out_patience": "held-out evaluations without improvement before "
-    "stopping (count)",
+    "stopping, counted only within 1 point of the box ceiling (count)",
+    "ceiling": "the box's feasibility ceiling (fraction; 0: ceiling.json beside "
+    "the circuit YAML, else unknown: a stall never stops the run)",
+    "strategy_sims": "SPICE sims per round of the strategy run after a held-out "
+    "stall (count)",
+    "probe_targets": "box targets (run seed) scoring each strategy's finds (count)",
     "max_rounds": "rounds at most (count)",
     "policy_updates": "PPO update segments per round (count; 0: no policy)",
     "episode_steps": "steps per surrogate-env episode (count)",
@@ -175,6 +180,7 @@ def parse_args(argv: list[str] | None = None):
         "held_out",
         "eval_every",
         "round_targets",
+        "probe_targets",
     ):
         if getattr(config, name) < 1:
             raise UserInputError(f"--{name.replace('_', '-')} must be at least 1")
@@ -182,6 +188,8 @@ def parse_args(argv: list[str] | None = None):
         raise UserInputError("--sim-budget must be at least 10")
     if not 0.0 < config.goal <= 1.0:
         raise UserInputError("--goal must be in (0, 1]")
+    if not 0.0 <= config.ceiling <= 1.0:
+        raise UserInputError("--ceiling must be in [0, 1] (0: unknown)")
     return config, args.resume, args.spice_ppo, args
 
 

@@ -14,8 +14,18 @@ declared box with few SPICE simulations.
    fixed held-out set drawn from the box with its own seed (``held_out``;
    these simulations are counted but never become training data, so the
    held-out set stays held out). Training stops when held-out success reaches
-   ``goal``, when it has not improved for ``held_out_patience`` evaluations,
-   or when the SPICE budget is spent.
+   ``goal`` (and, when the box's feasibility ceiling is known, is within
+   ``CEILING_GAP`` of it), when it has not improved for ``held_out_patience``
+   evaluations within ``CEILING_GAP`` of the ceiling, or when the SPICE
+   budget is spent: below the ceiling (or with it unknown) a stall never
+   stops a run.
+4. After the first held-out check that does not improve, every round also
+   runs one strategy of ``train.explore`` (a trust region around the closest
+   verified designs, per-spec extremes, NSGA-II on the surrogate) with
+   ``strategy_sims`` simulations, chosen by the probe targets (box draws of
+   the run's seed, never held-out ones) each has newly met per simulation;
+   ``metrics.jsonl`` says per round which strategy ran, its sims and what it
+   found, ``held_out.json`` the totals per strategy.
 
 Every simulation (initial, frontier, held-out) counts against
 ``sim_budget`` and is appended to ``verified.jsonl`` as its batch finishes;
@@ -29,6 +39,7 @@ import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import jax
 import numpy as np
@@ -53,12 +64,15 @@ from train.checkpoint import (
     has_policy,
     runner_to_named,
 )
+from train.explore import Explorer
 from train.policy import Policy, policy_env  # noqa: F401 (re-exported)
 from train.ppo import PPOConfig
 from train.run_dir import RunDir
 from train.sizer import Sizer, SizerConfig, VerifiedDesigns, hindsight_targets
 
 HELD_OUT = "held_out"
+CEILING_GAP = 0.01  # a stall this close to the box's ceiling may stop a run
+CEILING_FILE = "ceiling.json"  # beside a circuit's YAML: {"ceiling": fraction}
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,10 @@ class TrainConfig:
     eval_every: int = 2  # rounds between held-out evaluations
     goal: float = 0.97  # held-out success that ends training
     held_out_patience: int = 4  # evaluations without improvement
+    ceiling: float = 0.0  # the box's feasibility ceiling (0: ceiling.json
+    # beside the circuit's YAML, else unknown: no stop on patience)
+    strategy_sims: int = 160  # sims per round of a stall strategy at most
+    probe_targets: int = 2000  # box targets that score the strategies
     max_rounds: int = 100
     policy_updates: int = 20  # PPO update segments per round (0: no policy)
     episode_steps: int = 8
@@ -128,6 +146,27 @@ def fit_config(config: TrainConfig) -> FitConfig:
     )
 
 
+def box_ceiling(config: TrainConfig) -> float | None:
+    """The box's feasibility ceiling (fraction of box targets any design
+    meets): ``--ceiling``, else ``ceiling.json`` (``{"ceiling": x}``) beside
+    the circuit's YAML file, else None (unknown)."""
+    if config.ceiling > 0:
+        return float(config.ceiling)
+    circuit = config.options.circuit
+    if not str(circuit).endswith((".yaml", ".yml")):
+        return None
+    path = Path(circuit).parent / CEILING_FILE
+    if not path.is_file():
+        return None
+    try:
+        value = json.loads(path.read_text()).get("ceiling")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if isinstance(value, (int, float)) and 0.0 < value <= 1.0:
+        return float(value)
+    return None
+
+
 class BoxLoop:
     """One training run; ``run()`` trains until the goal, patience or budget."""
 
@@ -162,6 +201,12 @@ class BoxLoop:
         self.curve: list[dict] = []
         self.best = -1.0
         self.stale = 0
+        self.stalled = False  # held-out stopped improving below the ceiling
+        self.ceiling = box_ceiling(config)
+        self.explorer = Explorer(self.problem, config.seed)
+        self.probe = self.problem.box.sample(
+            config.probe_targets, config.seed * 7 + 104729
+        )
         self.started = time.perf_counter()
         if resume:
             self._resume()
@@ -169,11 +214,21 @@ class BoxLoop:
     # -- targets -----------------------------------------------------------------
     def _target_sets(self) -> tuple[np.ndarray | None, np.ndarray]:
         """Training targets (None: fresh draws from the box each round) and
-        the fixed held-out targets [H, m]."""
+        the fixed held-out targets [H, m].
+
+        A target file's ``train`` (or ``targets``) list is trained on and its
+        ``held_out`` list is the held-out set (at most ``held_out`` of them);
+        a file without a held-out list has ``held_out`` of its targets (a
+        fifth at most) set aside at random. A held-out list is never trained
+        on (``sim.target_text.load_targets``).
+        """
         config, box = self.config, self.problem.box
         if config.targets is None:
             return None, box.sample(config.held_out, config.held_out_seed)
-        table = load_targets(config.targets, box)
+        table = load_targets(config.targets, box, "train")
+        held = load_targets(config.targets, box, "held_out")
+        if len(held):
+            return table, held[: config.held_out]
         order = np.random.default_rng(config.held_out_seed).permutation(len(table))
         n_held = min(config.held_out, max(1, len(table) // 5))
         return table[order[n_held:]], table[order[:n_held]]
@@ -290,19 +345,49 @@ class BoxLoop:
         rows = rng.integers(0, len(pool), self.config.table_size)
         return pool[rows]
 
+    def probe_met(self) -> int:
+        """How many of the run's probe targets (box draws of its own seed,
+        never held-out ones) a verified design meets."""
+        return int(np.sum(self.verified.meeting(self.probe) >= 0))
+
     def frontier(self) -> tuple[dict, np.ndarray]:
         """Designs for this round's box targets no verified design meets."""
         targets = self.round_targets()
         unmet = targets[self.verified.meeting(targets) < 0]
         reserve = self.config.held_out  # keep room for a final held-out check
         count = min(len(unmet), self.config.round_sims, max(self.room - reserve, 0))
-        sims_before = self.sims_used
+        sims_before, met_before = self.sims_used, self.probe_met()
         if count:
             self.sizer().size(unmet[:count], 1, lambda e: self.record(e, "frontier"))
+        sims, new_met = self.sims_used - sims_before, self.probe_met() - met_before
+        self.explorer.record("frontier", sims, new_met)
         return {
             "train_unmet": float(len(unmet) / len(targets)),
-            "frontier_sims": self.sims_used - sims_before,
+            "frontier_sims": sims,
+            "frontier_new_met": new_met,
         }, unmet
+
+    def escalate(self, unmet: np.ndarray, rng: np.random.Generator) -> dict:
+        """After a stall: one strategy of ``train.explore`` at the targets
+        still unmet (this round's and the probe's), verified in ngspice;
+        what it spent and the probe targets it newly met."""
+        config = self.config
+        name = self.explorer.choose()
+        count = min(config.strategy_sims, max(self.room - config.held_out, 0))
+        probe_unmet = self.probe[self.verified.meeting(self.probe) < 0]
+        pool = np.concatenate([unmet, probe_unmet])
+        sims_before, met_before = self.sims_used, self.probe_met()
+        length = self.explorer.length
+        sizings = self.explorer.propose(
+            name, self.arrays, self.verified, pool, count, rng
+        )
+        self.simulate([self.problem.design(s) for s in sizings], name)
+        sims, new_met = self.sims_used - sims_before, self.probe_met() - met_before
+        self.explorer.record(name, sims, new_met)
+        out = {"strategy": name, "strategy_sims": sims, "strategy_new_met": new_met}
+        if name == "trust":
+            out["trust_length"] = length
+        return out
 
     def evaluate_held_out(self) -> dict:
         """Held-out success: the sizer with one simulation per target."""
@@ -349,6 +434,8 @@ class BoxLoop:
             metrics = {"round": self.round, **self.refit()}
             frontier, unmet = self.frontier()
             metrics.update(frontier)
+            if self.stalled and self.room > config.held_out:
+                metrics.update(self.escalate(unmet, rng))
             if self.policy is not None:
                 table = self.curriculum(unmet, rng)
                 params = self.policy.params(self.arrays, table)
@@ -367,16 +454,15 @@ class BoxLoop:
                     self.best, self.stale = point["held_out_success"], 0
                 else:
                     self.stale += 1
+                    self.stalled = True  # from now on, a strategy per round
+            metrics["probe_met"] = self.probe_met() / len(self.probe)
             metrics["spice_sims"] = self.sims_used
             metrics["wall_seconds"] = time.perf_counter() - self.started
             self.checkpoint()
             self.dir.log(self.round, metrics)
             print(_one_line(metrics), flush=True)
             last = metrics
-            if self.curve and (
-                self.curve[-1]["held_out_success"] >= config.goal
-                or self.stale >= config.held_out_patience
-            ):
+            if self.finished():
                 break
         stale_curve = not self.curve or self.curve[-1]["spice_sims"] != self.sims_used
         if stale_curve and self.room > 0:
@@ -392,25 +478,47 @@ class BoxLoop:
             "stopped_by": self.stop_reason(),
         }
 
-    def _finished(self) -> bool:
-        """Whether a stop condition of ``run`` already holds."""
-        config = self.config
-        return (
-            self.curve[-1]["held_out_success"] >= config.goal
-            or self.stale >= config.held_out_patience
-            or self.room == 0
-            or self.round >= config.max_rounds
+    def near_ceiling(self, success: float) -> bool:
+        """Whether ``success`` is within ``CEILING_GAP`` of the box's
+        ceiling (False when the ceiling is unknown)."""
+        return self.ceiling is not None and success >= self.ceiling - CEILING_GAP
+
+    def finished(self) -> bool:
+        """Stop: held-out success reached the goal (and, when the box's
+        ceiling is known, is within ``CEILING_GAP`` of it), or it stalled
+        for ``held_out_patience`` checks within ``CEILING_GAP`` of the
+        ceiling. Below the ceiling a stall never stops the run: it changes
+        strategy (``escalate``) until the budget is spent."""
+        if not self.curve:
+            return False
+        success = self.curve[-1]["held_out_success"]
+        goal = success >= self.config.goal and (
+            self.ceiling is None or self.near_ceiling(success)
         )
+        stale = self.stale >= self.config.held_out_patience and self.near_ceiling(
+            self.best
+        )
+        return goal or stale
+
+    def _finished(self) -> bool:
+        """Whether ``run`` has nothing left to do: a stop rule holds
+        (``finished``), the budget is spent or ``--max-rounds`` reached."""
+        return self.finished() or self.room == 0 or self.round >= self.config.max_rounds
 
     def stop_reason(self) -> str:
         """Why training ended, in words."""
         config = self.config
-        if self.curve and self.curve[-1]["held_out_success"] >= config.goal:
-            return f"held-out success reached the goal {config.goal:.0%}"
-        if self.stale >= config.held_out_patience:
+        ceiling = "unknown" if self.ceiling is None else f"{self.ceiling:.1%}"
+        success = self.curve[-1]["held_out_success"] if self.curve else 0.0
+        if self.finished() and success >= config.goal:
+            return (
+                f"held-out success reached the goal {config.goal:.0%} "
+                f"(box ceiling {ceiling})"
+            )
+        if self.finished():
             return (
                 f"held-out success did not improve for {self.stale} checks "
-                f"(goal {config.goal:.0%} not reached)"
+                f"within {CEILING_GAP:.0%} of the box ceiling {ceiling}"
             )
         if self.room == 0:
             return f"the SPICE budget of {config.sim_budget} was spent"
@@ -425,6 +533,7 @@ class BoxLoop:
             "round": self.round,
             "best": self.best,
             "stale": self.stale,
+            "stalled": int(self.stalled),
             "curve": json.dumps(self.curve),
         }
         if self.policy is not None and self.policy.runner is not None:
@@ -438,6 +547,7 @@ class BoxLoop:
         self.round = int(state["round"])
         self.best = float(state["best"])
         self.stale = int(state["stale"])
+        self.stalled = bool(int(state.get("stalled", 0)))
         self.curve = json.loads(state["curve"])
         if self.curve and self._finished() and not self.dir.surrogate_problem():
             return  # run() trains nothing: no refit (unless surrogate/ is damaged)
@@ -461,6 +571,9 @@ class BoxLoop:
             "held_out_seed": self.config.held_out_seed,
             "total_spice_sims": self.sims_used,
             "sims_by_purpose": _count_by_purpose(self.records),
+            "ceiling": self.ceiling,
+            "strategies": self.explorer.summary(),
+            "probe_met": self.probe_met() / len(self.probe),
             "curve": self.curve,
         }
         path = self.dir.path / "held_out.json"
@@ -510,6 +623,10 @@ def _one_line(metrics: dict) -> str:
         "train_unmet",
         "frontier_sims",
         "held_out_success",
+        "probe_met",
+        "strategy",
+        "strategy_sims",
+        "strategy_new_met",
         "ppo/success_rate",
         "wall_seconds",
     )

@@ -11,6 +11,14 @@ For each target ``Sizer.size`` spends at most ``max_sims`` SPICE simulations:
    returned (the verified error is added to predictions near it) and the
    search runs again from there: a correction informed by SPICE, until the
    target is met or ``max_sims`` are spent.
+4. a miss whose closest design has slack on some spec (a margin of at least
+   ``SizerConfig.slack`` box widths: current allowed 9 mA, design at 0.4 mA)
+   trades it: the next search aims each failing spec past its target by
+   ``overshoot`` times the verified shortfall (the surrogate was optimistic
+   there), and runs in a trust region (``refine_radius``) around the closest
+   verified designs with the surrogate trusted as corrected (``caution`` 0),
+   so it moves along the trade-off, spending the slack spec toward its bound
+   to buy the failing ones.
 
 A missed target keeps the closest verified design (the largest worst-spec
 margin) and reports by how much each spec misses (``SizingResult.margins``).
@@ -19,7 +27,7 @@ margin) and reports by how much each spec misses (``SizingResult.margins``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import jax
 import jax.numpy as jnp
@@ -47,6 +55,9 @@ class SizerConfig:
     random_starts: int = 8  # uniform random actions
     search: SearchConfig = field(default_factory=SearchConfig)
     seed: int = 0
+    slack: float = 0.1  # a spec margin this large (box widths) is slack to trade
+    overshoot: float = 1.0  # failing specs aimed past target x verified shortfall
+    refine_radius: float = 0.25  # trust region of the slack trade (action units)
 
 
 @dataclass(eq=False)
@@ -147,6 +158,39 @@ class VerifiedDesigns:
         return np.resize(order, (len(targets), k)) if order.shape[1] < k else order
 
 
+def padded_search(search, arrays, targets, starts, correction):
+    """``best_per_target`` of ``search`` (``make_search``) on targets
+    ``[T, m]``, starts ``[T, S, n]`` and a correction, the batch padded to a
+    power of two (its first row repeated) so that varying target counts
+    reuse a few compiled searches."""
+    count = len(targets)
+    size = 1 << max(count - 1, 0).bit_length()
+
+    def pad(a):
+        a = np.asarray(a)
+        return np.concatenate([a, np.repeat(a[:1], size - count, axis=0)])
+
+    out = search(
+        arrays,
+        jnp.asarray(pad(targets), jnp.float32),
+        jnp.asarray(pad(starts), jnp.float32),
+        jax.tree.map(lambda a: jnp.asarray(pad(a)), correction),
+    )
+    params, margin = best_per_target(out)
+    return params[:count], margin[:count]
+
+
+def harder(box, target: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """``target`` ``[m]`` with each spec made ``delta`` ``[m]`` box widths
+    (``TargetBox.unit_width``, on the spec's scale) harder: a lower bound
+    raised, an upper bound lowered; NaN (no requirement) stays NaN."""
+    target = np.asarray(target, np.float64)
+    step = np.where(box.lower, 1.0, -1.0) * np.asarray(delta) * box.unit_width
+    log = np.asarray(box.log)
+    moved = np.where(log, target * np.exp(np.where(log, step, 0.0)), target + step)
+    return np.where(np.isfinite(target), moved, target)
+
+
 def hindsight_targets(designs: VerifiedDesigns) -> np.ndarray:
     """Every successfully simulated design relabelled as a solved target: its
     verified spec figures ``[N_ok, m]``, which it meets by construction."""
@@ -175,6 +219,10 @@ class Sizer:
         self.config = config
         self.proposer = proposer
         self.search = search or make_search(problem, config.search)
+        self.refine = make_search(
+            problem,
+            replace(config.search, caution=0.0, radius=config.refine_radius),
+        )
 
     # -- pieces ------------------------------------------------------------------
     def starts(self, targets: np.ndarray) -> np.ndarray:
@@ -192,16 +240,17 @@ class Sizer:
         return np.concatenate(parts, axis=1).astype(np.float32)
 
     def propose(
-        self, targets: np.ndarray, starts: np.ndarray, correction: dict
+        self,
+        targets: np.ndarray,
+        starts: np.ndarray,
+        correction: dict,
+        search=None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The best searched sizing ``[T, n]`` (SI) and its predicted margin."""
-        out = self.search(
-            self.arrays,
-            jnp.asarray(targets, jnp.float32),
-            jnp.asarray(starts, jnp.float32),
-            jax.tree.map(jnp.asarray, correction),
+        """The best searched sizing ``[T, n]`` (SI) and its predicted margin
+        (``search``: another ``make_search`` than the sizer's own)."""
+        return padded_search(
+            search or self.search, self.arrays, targets, starts, correction
         )
-        return best_per_target(out)
 
     def model_bias(self, sizings: np.ndarray, figures: np.ndarray):
         """Features ``[K, n]`` of verified sizings and the surrogate's error
@@ -276,6 +325,17 @@ class Sizer:
                 break
             chunk_correction = {k: v[active] for k, v in correction.items()}
             sizings, _ = self.propose(aims[active], starts[active], chunk_correction)
+            trade = [k for k, i in enumerate(active) if self._has_slack(results[i])]
+            if lowered is None and trade:  # spend slack on the failing specs
+                rows = active[trade]
+                traded = np.stack([self._traded(targets[i], results[i]) for i in rows])
+                refined, _ = self.propose(
+                    traded,
+                    starts[rows],
+                    {k: v[rows] for k, v in correction.items()},
+                    self.refine,
+                )
+                sizings[trade] = refined
             evaluations = self.simulator.simulate([problem.design(s) for s in sizings])
             if on_simulated is not None:
                 on_simulated(evaluations)
@@ -315,6 +375,22 @@ class Sizer:
                     targets[i], False, 0, {}, {}, np.full(m, -np.inf), "none", missing
                 )
         return results  # type: ignore[return-value]
+
+    def _has_slack(self, result: SizingResult | None) -> bool:
+        """A miss with a spec to trade: one failing spec and one whose margin
+        is at least ``config.slack``."""
+        if result is None or result.met or not np.all(np.isfinite(result.figures)):
+            return False
+        margins = result.margins
+        return bool(np.any(margins < 0) and np.any(margins >= self.config.slack))
+
+    def _traded(self, target: np.ndarray, best: SizingResult) -> np.ndarray:
+        """The aim of a slack trade ``[m]``: each failing spec of ``target``
+        moved past it by ``overshoot`` x its verified shortfall (box widths);
+        the other specs stay at their target, i.e. the slack spec may be
+        spent all the way to its bound."""
+        shortfall = np.maximum(-np.asarray(best.margins, np.float64), 0.0)
+        return harder(self.problem.box, target, self.config.overshoot * shortfall)
 
     def _minimised_spec(self, name: str) -> int:
         box = self.problem.box

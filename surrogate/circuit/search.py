@@ -6,7 +6,9 @@ spec is met, in units of the box's width) over the continuous relaxation of
 the parameter space (``sim.parameter_space.relaxed_params``: integers and
 grid values between their neighbours). Margins are taken pessimistically, at
 the ensemble mean minus ``caution`` calibrated spreads in the direction that
-hurts, so the search stays where the surrogate is trusted. Every start is
+hurts, so the search stays where the surrogate is trusted. A trust region
+(``SearchConfig.radius``) keeps every start within a box around where it
+began (TuRBO-style local refinement). Every start is
 then snapped to a valid design and scored with the hard minimum margin; the
 caller keeps the best start per target.
 
@@ -40,8 +42,11 @@ class SearchConfig:
     learning_rate: float = 0.05  # in action units ([-1, 1] per parameter)
     temperature: float = 0.02  # of the smooth minimum over specs
     caution: float = 1.0  # margins at mean -/+ caution x calibrated spread
+    # (negative: optimistic, the figures |caution| spreads on their good side)
     validity_weight: float = 2.0  # penalty per unit of validity below 0.9
     correction_length: float = 0.1  # feature-space reach of a verified point
+    radius: float = 0.0  # trust region: each start moves at most this far
+    # (action units, per parameter); 0: anywhere in [-1, 1]
 
 
 def empty_correction(targets: int, n_params: int, n_specs: int) -> dict:
@@ -81,7 +86,10 @@ def make_search(problem: SizingProblem, config: SearchConfig = SearchConfig()):
         sign = arrays["sign"][spec_index]
         low = from_model_units(y - config.caution * spread, log_mask, sign)
         high = from_model_units(y + config.caution * spread, log_mask, sign)
-        cautious = jnp.where(lower, jnp.minimum(low, high), jnp.maximum(low, high))
+        worse, better = jnp.minimum(low, high), jnp.maximum(low, high)
+        if config.caution < 0:  # optimism: the figures at their hopeful end
+            worse, better = better, worse
+        cautious = jnp.where(lower, worse, better)
         mean = from_model_units(y, log_mask, sign)
         return mean, cautious, p_valid[0]
 
@@ -112,13 +120,19 @@ def make_search(problem: SizingProblem, config: SearchConfig = SearchConfig()):
     gradient = jax.grad(smooth_objective)
 
     def optimise(action, arrays, target, correction):
+        if config.radius > 0:  # the trust region around the start
+            low = jnp.maximum(action - config.radius, -1.0)
+            high = jnp.minimum(action + config.radius, 1.0)
+        else:
+            low, high = -1.0, 1.0
+
         def step(carry, _):
             action, state = carry
             ascent = jax.tree.map(
                 jnp.negative, gradient(action, arrays, target, correction)
             )
             updates, state = tx.update(ascent, state, action)
-            moved = jnp.clip(optax.apply_updates(action, updates), -1.0, 1.0)
+            moved = jnp.clip(optax.apply_updates(action, updates), low, high)
             # a step through a non-finite prediction stays where it was
             action = jnp.where(jnp.all(jnp.isfinite(moved)), moved, action)
             return (action, state), None
