@@ -57,7 +57,7 @@ from surrogate.circuit.dataset import (
 )
 from surrogate.circuit.model import surrogate_arrays
 from surrogate.circuit.search import make_search
-from surrogate.circuit.store import save_surrogate
+from surrogate.circuit.store import load_surrogate_arrays, save_surrogate
 from surrogate.circuit.train import FitConfig, fit_surrogate
 from train.checkpoint import (
     FORMAT,
@@ -550,8 +550,10 @@ class BoxLoop:
         self.stalled = bool(int(state.get("stalled", 0)))
         self.curve = json.loads(state["curve"])
         if self.curve and self._finished() and not self.dir.surrogate_problem():
-            return  # run() trains nothing: no refit (unless surrogate/ is damaged)
-        self.refit()
+            # run() trains nothing: the saved surrogate, no refit
+            self.arrays = load_surrogate_arrays(self.dir.path / "surrogate")
+        else:
+            self.refit()
         if self.policy is not None and has_policy(state):
             self.policy.restore(
                 jax.random.key(self.config.seed),

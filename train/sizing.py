@@ -28,9 +28,8 @@ from sim.backend import BackendConfig
 from sim.errors import UserInputError
 from sim.session import open_session
 from sim.store import SimulationStore
-from surrogate.circuit.model import surrogate_arrays
 from surrogate.circuit.search import make_search
-from surrogate.circuit.store import load_surrogate
+from surrogate.circuit.store import load_surrogate_arrays
 from train.checkpoint import (
     from_named,
     from_positional,
@@ -62,16 +61,7 @@ class TrainedSizer:
         self.problem = self.session.problem
         if backend.get("kind", "local") != "remote":
             self.dir.check_fingerprint(self.session.fingerprint)
-        loaded = load_surrogate(self.dir.path / "surrogate")
-        self.arrays = surrogate_arrays(
-            loaded.weights,
-            loaded.mean,
-            loaded.std,
-            loaded.log_mask,
-            loaded.sign,
-            loaded.spread_scale,
-            loaded.physics,
-        )
+        self.arrays = load_surrogate_arrays(self.dir.path / "surrogate")
         self.verified = VerifiedDesigns(self.problem)
         self.training_sims = 0
         for record in self.dir.verified():

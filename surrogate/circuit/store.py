@@ -22,6 +22,7 @@ from pathlib import Path
 import jax.numpy as jnp
 import numpy as np
 
+from surrogate.circuit.model import surrogate_arrays
 from surrogate.model_paths import find_model
 
 
@@ -142,4 +143,19 @@ def load_surrogate(directory: Path) -> CircuitSurrogate:
         spread_scale=None if scale is None else jnp.asarray(scale, jnp.float32),
         fast_weights=fast_weights,
         physics=physics,
+    )
+
+
+def load_surrogate_arrays(directory: Path) -> dict:
+    """The saved surrogate of ``directory`` as the one pytree it is used
+    through (``surrogate.circuit.model.surrogate_arrays``)."""
+    loaded = load_surrogate(directory)
+    return surrogate_arrays(
+        loaded.weights,
+        loaded.mean,
+        loaded.std,
+        loaded.log_mask,
+        loaded.sign,
+        loaded.spread_scale,
+        loaded.physics,
     )
