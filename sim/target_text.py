@@ -257,7 +257,11 @@ def load_targets(
     """
     path = Path(path)
     try:
-        data = json.loads(path.read_text(), parse_constant=_refuse_constant)
+        data = json.loads(
+            path.read_text(),
+            parse_constant=_refuse_constant,
+            object_pairs_hook=unique_keys,
+        )
     except OSError as error:
         raise UserInputError(f"cannot read targets {path}: {error.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:

@@ -91,3 +91,14 @@ def test_the_trainer_never_trains_on_the_held_out_list(specs_file, tmp_path):
             assert not drawn & held
     finally:
         loop.close()
+
+
+def test_a_target_file_naming_a_spec_twice_is_refused(tmp_path, box):
+    path = tmp_path / "twice.json"
+    path.write_text('{"train": [{"a_0": 50, "a_0": 45}]}')
+    for part in ("train", "evaluate"):
+        with pytest.raises(UserInputError, match="twice"):
+            load_targets(path, box, part)
+    once = tmp_path / "once.json"
+    once.write_text('{"train": [{"a_0": 50}]}')
+    assert len(load_targets(once, box, "train")) == 1
