@@ -247,19 +247,11 @@ def policy_only(trained, targets: np.ndarray) -> list:
     once in ngspice; no verified-design lookup, no search, no refinement.
     Returns ``train.sizer.SizingResult`` per target (``source`` "policy").
     A run without a policy is a ``UserInputError`` of one line."""
-    from train.checkpoint import has_policy
     from train.sizer import SizingResult
 
-    state = trained.dir.load_checkpoint()
-    if not trained.config.policy_updates or not has_policy(state):
+    policy = trained.trained_policy()
+    if policy is None:
         raise UserInputError(f"{trained.dir.path}: the run has no trained policy")
-    policy = Policy(trained.session, trained.config)
-    policy.restore(
-        jax.random.key(trained.config.seed),
-        trained.arrays,
-        state,
-        str(trained.dir.checkpoint_path),
-    )
     problem = trained.problem
     designs = policy.final_designs(trained.arrays, np.asarray(targets, np.float64))
     evaluations = trained.session.simulator.simulate(

@@ -79,7 +79,9 @@ class TrainedSizer:
             make_search(self.problem),
         )
 
-    def _policy_proposer(self):
+    def trained_policy(self) -> Policy | None:
+        """The run's policy restored from its checkpoint, or None when the
+        run trained none (``--policy-updates 0``)."""
         state = self.dir.load_checkpoint()
         if not self.config.policy_updates or not has_policy(state):
             return None
@@ -90,6 +92,12 @@ class TrainedSizer:
             state,
             str(self.dir.checkpoint_path),
         )
+        return policy
+
+    def _policy_proposer(self):
+        policy = self.trained_policy()
+        if policy is None:
+            return None
         return policy.proposer(self.arrays, self.config.seed)
 
     def size(
