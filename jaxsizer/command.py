@@ -65,6 +65,15 @@ COMMANDS: dict[tuple[str, ...], Command] = {
     ("bench", "box-targets"): Command(
         "benchmarks.box_targets", "a trained run against baselines on box targets"
     ),
+    ("bench", "boxes"): Command(
+        "benchmarks.__main__",
+        "a method on every foreign box (benchmarks/boxes/), per seed",
+        ("boxes",),
+    ),
+    ("bench", "pvt"): Command(
+        "benchmarks.pvt_sizing",
+        "PVT sizing against nominal-then-check and all-conditions baselines",
+    ),
     ("bench", "backends"): Command(
         "benchmarks.backend_speed", "local vs Ray vs remote simulation throughput"
     ),

@@ -153,7 +153,7 @@ def test_gymnasium_wrapper_passes_check_env(stored):
 
 def test_gymnasium_wrapper_fixed_target_and_time_limit(stored):
     env = gym.make(STORED_ID, max_episode_steps=3)
-    hard = {"a_0": 1e3, "ugbw": 1e12, "pm": 179.0, "power": 1e-12}
+    hard = {"a_0": 1e3, "ugbw": 1e12, "pm": 179.0, "power": 1e-9}
     _, info = env.reset(seed=0, options={"target": hard})
     assert info["target"]["ugbw"] == pytest.approx(1e12)
     ends = [env.step(np.zeros(12, np.float32))[2:4] for _ in range(3)]
