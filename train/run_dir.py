@@ -29,6 +29,7 @@ import socket
 import tempfile
 import time
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -237,7 +238,14 @@ class RunDir:
             try:
                 with zipfile.ZipFile(path) as archive:
                     bad = archive.testzip()
-            except (OSError, zipfile.BadZipFile, EOFError, ValueError) as error:
+            except (  # zipfile's own errors for a damaged or foreign archive
+                OSError,
+                zipfile.BadZipFile,
+                EOFError,
+                ValueError,
+                NotImplementedError,
+                zlib.error,
+            ) as error:
                 return f"{name}: {' '.join(str(error).split())}"
             if bad is not None:
                 return f"{name}: member {bad} is corrupt"
