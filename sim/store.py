@@ -126,7 +126,13 @@ def _damage_is_user_error(method):
     def wrapped(self, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
-        except (sqlite3.DatabaseError, json.JSONDecodeError) as error:
+        # UnicodeDecodeError: SQLite's own message about a damaged file can
+        # hold bytes of that file that are not UTF-8
+        except (
+            sqlite3.DatabaseError,
+            json.JSONDecodeError,
+            UnicodeDecodeError,
+        ) as error:
             raise UserInputError(
                 f"the simulation store {self.path} is damaged or unreadable "
                 f"({error}): move it away (a new one starts empty) or restore it"
@@ -148,7 +154,9 @@ class SimulationStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
             _ensure_unique_keys(self._db)
-        except (OSError, sqlite3.Error) as error:
+        except (OSError, sqlite3.Error, UnicodeDecodeError) as error:
+            # UnicodeDecodeError: SQLite's message about a damaged header can
+            # quote bytes of the file that are not UTF-8
             raise UserInputError(
                 f"cannot open the simulation store {self.path}: {error}"
             ) from None

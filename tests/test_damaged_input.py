@@ -162,6 +162,32 @@ def test_corrupted_store_is_one_line_and_left_as_it_was(tmp_path, capsys):
         SimulationStore(tmp_path / "not.sqlite").count()
 
 
+def test_store_whose_damage_message_is_not_utf8_is_one_line(tmp_path, monkeypatch):
+    """SQLite's message about a damaged header can quote bytes of the file
+    that are not UTF-8, so Python raises UnicodeDecodeError instead of a
+    DatabaseError (found by the trust fuzz at 500 mutations; injected here)."""
+    import sim.store as store_module
+
+    real_connect = sqlite3.connect
+
+    class DamagedHeader:
+        def __init__(self, *args, **kwargs):
+            self._db = real_connect(*args, **kwargs)
+
+        def execute(self, sql, *args):
+            if "journal_mode" in sql:
+                raise UnicodeDecodeError("utf-8", b"\xa8", 0, 1, "invalid start byte")
+            return self._db.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(self._db, name)
+
+    monkeypatch.setattr(store_module.sqlite3, "connect", DamagedHeader)
+    path = tmp_path / "s.sqlite"
+    with pytest.raises(UserInputError, match="s.sqlite"):
+        SimulationStore(path)
+
+
 # -- command-line values -------------------------------------------------------------
 @pytest.mark.parametrize(
     "extra, message",
