@@ -15,6 +15,33 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 PTM45 = SHARED_DATA / "ptm45" / "45nm_bulk.txt"
 
 
+def fill_store(path: Path, rows: int, message: str = "") -> Path:
+    """A store at ``path`` holding ``rows`` synthetic op1/generic rows
+    (params ``a``, performance ``y``), checkpointed into the main file so a
+    test can damage its bytes."""
+    import sqlite3
+
+    with SimulationStore(path) as store:
+        for i in range(rows):
+            store.add(
+                f"k{i}",
+                circuit="op1",
+                circuit_fingerprint="f",
+                technology="generic",
+                corner="tt",
+                temperature=27.0,
+                params={"a": float(i)},
+                performance={"y": float(i)},
+                status="ok",
+                message=message,
+                elapsed=0.0,
+            )
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    return path
+
+
 @pytest.fixture(autouse=True)
 def _private_store(tmp_path, monkeypatch):
     """Never write the user's default store from tests, and never read (or

@@ -22,7 +22,7 @@ from sim.problem import problem_for
 from sim.store import SimulationStore
 from sim.target_text import parse_target
 from sim.technology import load_technology, load_technology_file
-from tests.conftest import REPO
+from tests.conftest import REPO, fill_store
 from train.__main__ import main as train_main
 from train.run_dir import RunDir
 
@@ -120,25 +120,7 @@ def test_damaged_surrogate_is_named_and_resume_is_the_way_out(tmp_path, damage):
 
 # -- the simulation store ----------------------------------------------------------
 def test_corrupted_store_is_one_line_and_left_as_it_was(tmp_path, capsys):
-    path = tmp_path / "s.sqlite"
-    with SimulationStore(path) as store:
-        for i in range(400):
-            store.add(
-                f"k{i}",
-                circuit="op1",
-                circuit_fingerprint="f",
-                technology="generic",
-                corner="tt",
-                temperature=27.0,
-                params={"x": float(i)},
-                performance={"y": float(i)},
-                status="ok",
-                message="x" * 200,
-                elapsed=0.0,
-            )
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
+    path = fill_store(tmp_path / "s.sqlite", 400, message="x" * 200)
     data = bytearray(path.read_bytes())
     page = 4096
     for start in range(2 * page, len(data) - page, 3 * page):  # trash pages

@@ -60,6 +60,7 @@ def test_ids_name_the_action_space_and_old_ids_are_aliases():
     assert set(ALL_IDS) == set(env_ids()) | set(surrogate_env_ids())
 
 
+@pytest.mark.slow
 def test_making_every_registered_id_emits_no_gymnasium_warning(cs_amp, ptm45_tech):
     made = 0
     for env_id in ALL_IDS:

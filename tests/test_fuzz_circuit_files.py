@@ -121,6 +121,7 @@ def _mutants(tmp_path: Path, canary: Path):
         yield index, folder
 
 
+@pytest.mark.slow
 def test_mutated_circuit_files_never_traceback_nor_run_commands(tmp_path, pool, store):
     canary = tmp_path / "CANARY"
     tech = load_technology("generic")

@@ -32,7 +32,6 @@ import os
 import random
 import re
 import shutil
-import sqlite3
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -50,6 +49,7 @@ from sim.result import Status
 from sim.simulator import Simulator
 from sim.store import SimulationStore
 from sim.technology import GENERIC_LIBRARY, load_technology_file
+from tests.conftest import fill_store
 from train.run_dir import RunDir
 
 QUICK = 30
@@ -337,24 +337,7 @@ class Fuzz:
         (base / "surrogate").mkdir()
         (base / "surrogate" / "surrogate.json").write_text(json.dumps({"mean": [1]}))
         np.savez(base / "surrogate" / "weights.npz", w=np.arange(64.0))
-        with SimulationStore(base / "simulations.sqlite") as store:
-            for i in range(30):
-                store.add(
-                    f"k{i}",
-                    circuit="op1",
-                    circuit_fingerprint="f",
-                    technology="generic",
-                    corner="tt",
-                    temperature=27.0,
-                    params={"a": float(i)},
-                    performance={"y": float(i)},
-                    status="ok",
-                    message="",
-                    elapsed=0.0,
-                )
-        con = sqlite3.connect(base / "simulations.sqlite")
-        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        con.close()
+        fill_store(base / "simulations.sqlite", 30)
         return base
 
     def run_dir(self) -> None:

@@ -19,6 +19,7 @@ from train.policy import Policy, front_goals, one_member, pareto_front
 from train.ppo import PPOConfig, make_train, scan_updates
 
 
+@pytest.mark.slow
 def test_scanned_segments_equal_the_same_segments_one_by_one():
     env = ReachTarget()
     config = PPOConfig(n_envs=8, n_steps=4, epochs=2, minibatches=2, hidden=16)
@@ -123,6 +124,7 @@ def _random_surrogate(definition, members: int, seed: int) -> dict:
     )
 
 
+@pytest.mark.slow
 def test_policy_rounds_on_a_surrogate_never_retrace(problem):
     definition, default = problem
     config = TrainConfig(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from flax import struct
 
 from train.gae import gae
@@ -82,6 +83,7 @@ class ReachTarget:
         )
 
 
+@pytest.mark.slow
 def test_ppo_learns_toy_task():
     env = ReachTarget()
     config = PPOConfig(

@@ -270,6 +270,7 @@ def test_remote_equals_local(server, pool, tmp_path):
         assert remote.store.count() == len(designs)  # each result stored once
 
 
+@pytest.mark.slow
 def test_server_restarted_mid_batch(server, pool, tmp_path):
     """The server is killed while it answers a batch and started again on the
     same port and store: the client retries with its idempotency keys and
@@ -309,6 +310,7 @@ def test_server_restarted_mid_batch(server, pool, tmp_path):
     assert server.stored() == len(designs)  # nothing simulated twice
 
 
+@pytest.mark.slow
 def test_eight_concurrent_clients_each_result_once(server, tmp_path):
     """8 clients x 200 designs (half of them shared by all): every client gets
     each of its results once, and the server simulates each design once."""

@@ -254,6 +254,7 @@ def test_cli_measures_the_ceiling_and_writes_json(tmp_path):
     assert "specs:" in result.stdout  # the YAML to paste
 
 
+@pytest.mark.slow
 def test_cli_proposes_individually_reachable_hard_ends(tmp_path):
     out = tmp_path / "specs.json"
     result = run_cli(

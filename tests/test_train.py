@@ -205,6 +205,7 @@ def test_eval_json_lists_every_target(trained_run, tmp_path):
     assert report["success_rate"] == pytest.approx(met)
 
 
+@pytest.mark.slow
 def test_eval_policy_only_simulates_the_policys_design_once(trained_run, tmp_path):
     out = tmp_path / "policy.json"
     _run(
@@ -299,7 +300,15 @@ def test_bad_targets_give_one_clear_line(trained_run, tmp_path, target, message)
     assert log.read_text() == before
 
 
-@pytest.mark.parametrize("damage", ["missing", "file", "no-config", "bad-config"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "missing",
+        pytest.param("file", marks=pytest.mark.slow),
+        pytest.param("no-config", marks=pytest.mark.slow),
+        pytest.param("bad-config", marks=pytest.mark.slow),
+    ],
+)
 def test_damaged_run_directories_give_one_line_and_create_nothing(tmp_path, damage):
     run = tmp_path / "run"
     if damage == "file":
