@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.circuit import Circuit, Parameter
+from sim.format.circuit import Circuit, Parameter
 from sim.errors import UserInputError
 
 GROUP_LIMITS = {

@@ -2,7 +2,7 @@
 
 Typical use::
 
-    from sim.simulator import Simulator
+    from sim.sizing.simulator import Simulator
     with Simulator("op2", "sky130") as simulator:
         result = simulator.simulate_one({"Wdp1": 10e-6})
         print(result.status, result.performance["a_0"])

@@ -1,7 +1,7 @@
 """The folders mirror the data flow sim -> surrogate -> envs -> train: a lower
 layer never imports a higher one (checked on the source, imports inside
 functions included). Simulation runs through one seam: only
-``sim.backend.make_backend`` builds the local pool."""
+``sim.engine.backend.make_backend`` builds the local pool."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def test_only_make_backend_builds_the_local_pool():
         for path in sorted((REPO / folder).rglob("*.py"))
         if (lines := _pool_constructions(path))
     }
-    assert list(built) == [str(Path("sim/backend.py"))], built
+    assert list(built) == [str(Path("sim/engine/backend.py"))], built
 
 
 def _imported_modules(path: Path) -> set[str]:

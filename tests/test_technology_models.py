@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sim import sky130_models
+from sim.format import sky130_models
 from sim.errors import UserInputError
 
 GENERIC_LIB = Path(__file__).resolve().parents[1] / "sim/technologies/generic.lib"
