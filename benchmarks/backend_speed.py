@@ -27,13 +27,13 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.engine.backend import BACKENDS, BackendConfig, make_backend  # noqa: E402
 from sim.cli_conventions import (  # noqa: E402
     add_count_option,
     add_json_option,
     keeps_stdout_for_json,
     write_json,
 )
+from sim.engine.backend import BACKENDS, BackendConfig, make_backend  # noqa: E402
 from sim.errors import OneLineArgumentParser, positive_int  # noqa: E402
 from sim.sizing.sampling import random_designs  # noqa: E402
 from sim.sizing.simulator import Simulator  # noqa: E402

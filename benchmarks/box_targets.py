@@ -66,7 +66,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.search.archive import archive_meets, design_of  # noqa: E402
 from sim.cli_conventions import (  # noqa: E402
     add_count_option,
     add_json_option,
@@ -74,9 +73,10 @@ from sim.cli_conventions import (  # noqa: E402
     write_json,
 )
 from sim.errors import OneLineArgumentParser  # noqa: E402
+from sim.format.targets import TargetBox  # noqa: E402
+from sim.search.archive import archive_meets, design_of  # noqa: E402
 from sim.sizing.session import ProblemOptions, Session, open_session  # noqa: E402
 from sim.storage.store import SimulationStore  # noqa: E402
-from sim.format.targets import TargetBox  # noqa: E402
 
 TARGETS_FROM = re.compile(r"(?P<n>\d+) targets .*\(seed (?P<seed>-?\d+)\)")
 CMA_X0 = 0.5

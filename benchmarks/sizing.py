@@ -60,8 +60,8 @@ from benchmarks.sizing_report import (
 from sim.cli_conventions import add_count_option, add_out_option
 from sim.errors import UserInputError, positive_int
 from sim.sizing.session import ProblemOptions, add_space_option, open_session
-from sim.storage.store import SimulationStore
 from sim.sizing.target_text import load_targets, targets_json
+from sim.storage.store import SimulationStore
 
 METHODS = ("ours", "random_pool", "random", "cmaes", "tpe", "ppo_spice")
 QUICK_TRAIN = (

@@ -21,13 +21,13 @@ from envs.actions import GeometricActions, GridActions
 from envs.constraints import apply_constraints
 from envs.pools import resolve_pool
 from sim.engine.backend import SimulationBackend
-from sim.format.circuit import load_circuit
 from sim.errors import UserInputError
+from sim.format.circuit import load_circuit
+from sim.format.technology import load_technology
 from sim.sizing.problem import SizingProblem, problem_for, spec_circuit
 from sim.sizing.simulator import Simulator
-from sim.storage.store import SimulationStore
 from sim.sizing.target_text import parse_mapping, target_vector
-from sim.format.technology import load_technology
+from sim.storage.store import SimulationStore
 
 VARIANTS = ("v0", "v1", "autockt")
 FIGURE_SETS = ("all", "specs")

@@ -27,8 +27,8 @@ import numpy as np
 from envs import definition as d
 from envs.actions import check_box_actions
 from envs.sizing_procedures import PROCEDURES, ElectricalSpace
-from sim.format.circuit import Circuit, Parameter
 from sim.errors import UserInputError
+from sim.format.circuit import Circuit, Parameter
 from sim.format.technology import Technology
 from surrogate.device.names import DEVICE_NAMES
 

@@ -260,8 +260,8 @@ def _problem(options):
     (nothing is simulated or stored)."""
     from envs.sizing_space import space_problem
     from sim.format.circuit import load_circuit
-    from sim.sizing.problem import problem_for, spec_circuit
     from sim.format.technology import load_technology
+    from sim.sizing.problem import problem_for, spec_circuit
 
     technology = load_technology(options.tech)
     circuit = load_circuit(options.circuit, technology)

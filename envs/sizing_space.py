@@ -27,13 +27,13 @@ import numpy as np
 
 from envs.actions import parameter_grid
 from envs.config import action_map
-from sim.format.circuit import Circuit, Parameter
 from sim.errors import UserInputError
+from sim.format.circuit import Circuit, Parameter
+from sim.format.technology import Technology
 from sim.sizing.parameter_space import action_of
 from sim.sizing.problem import SizingProblem
 from sim.sizing.session import DEFAULT_SPACE, SPACES, Session, parse_space
 from sim.sizing.simulator import Evaluation, Simulator
-from sim.format.technology import Technology
 
 SPACE_VARIANTS = {"geometric": "v1", "electrical": "v0", "autockt": "autockt"}
 AUTOCKT_THRESHOLD = 1.0 / 3.0  # a box action below -t steps down, above t up

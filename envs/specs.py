@@ -32,7 +32,6 @@ import numpy as np
 
 from envs.sizing_space import check_space
 from envs.targets import draw_targets
-from sim.format.circuit import load_circuit
 from sim.cli_conventions import (
     add_count_option,
     add_deprecated_alias,
@@ -41,10 +40,11 @@ from sim.cli_conventions import (
     write_json,
 )
 from sim.errors import OneLineArgumentParser, UserInputError
+from sim.format.circuit import load_circuit
+from sim.format.technology import load_technology
 from sim.sizing.problem import SizingProblem, problem_for
 from sim.sizing.session import add_problem_options, options_from_args
 from sim.sizing.target_text import targets_json
-from sim.format.technology import load_technology
 
 
 def sample_targets(definition: SizingProblem, n: int, seed: int) -> np.ndarray:

@@ -19,12 +19,12 @@ import time
 import jax
 import numpy as np
 
-from sim.commands.bench import _machine
 from sim.cli_conventions import (
     add_json_option,
     keeps_stdout_for_json,
     write_json,
 )
+from sim.commands.bench import _machine
 from sim.errors import OneLineArgumentParser, UserInputError, positive_int
 from sim.sizing.session import Session
 

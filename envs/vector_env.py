@@ -38,8 +38,8 @@ from envs.config import build_problem, check_target, make_config
 from envs.episodes import EPISODE_INFO_KEY, EpisodeBatch, Outcome
 from envs.spaces import clip_observation, observation_bounds, observation_space
 from sim.engine.backend import SimulationBackend
-from sim.errors import UserInputError
 from sim.engine.pool import default_workers
+from sim.errors import UserInputError
 from sim.storage.store import SimulationStore
 
 

@@ -89,7 +89,8 @@ COMMANDS: dict[tuple[str, ...], Command] = {
     ),
     ("server",): Command("sim.commands.server", "serve simulations over HTTP"),
     ("store", "export"): Command(
-        "sim.storage.store_export", "export the simulation store (sim.storage.store_export)"
+        "sim.storage.store_export",
+        "export the simulation store (sim.storage.store_export)",
     ),
 }
 

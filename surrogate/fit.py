@@ -21,10 +21,10 @@ from sim.cli_conventions import (
     keeps_stdout_for_json,
     write_json,
 )
+from sim.engine.pool import SimulatorUnavailable
 from sim.errors import EXIT_USAGE, UserInputError
 from sim.errors import OneLineArgumentParser as _Parser
 from sim.errors import positive_int as _positive_int
-from sim.engine.pool import SimulatorUnavailable
 from sim.sizing.session import ProblemOptions, add_problem_options, options_from_args
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from sim.format.circuit import builtin_circuits, load_circuit
-from sim.errors import UserInputError
 from sim.engine.job import Analysis, SimulationJob
 from sim.engine.ngspice_session import classify_messages
 from sim.engine.result import Status
-from sim.sizing.simulator import Simulator
+from sim.errors import UserInputError
+from sim.format.circuit import builtin_circuits, load_circuit
 from sim.format.technology import load_technology
+from sim.sizing.simulator import Simulator
 from tests.conftest import write_circuit
 
 NETLIST = """\

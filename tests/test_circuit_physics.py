@@ -131,8 +131,8 @@ def test_circuits_without_an_estimator_get_none():
 def test_the_estimator_is_the_one_the_circuit_declares():
     import dataclasses
 
-    from sim.format.circuit import load_circuit
     from sim.errors import UserInputError
+    from sim.format.circuit import load_circuit
     from sim.format.technology import load_technology
 
     tech = load_technology("generic")

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from sim.format.circuit import BUILTIN_DIR, MAX_YAML_NODES, load_circuit, load_yaml
 from sim.cli import main as sim_main
 from sim.cli_conventions import max_count
-from sim.errors import UserInputError
 from sim.engine.pool import WORKERS_PER_CORE, capped_workers, default_workers
-from sim.sizing.problem import problem_for
-from sim.storage.store import SimulationStore
-from sim.sizing.target_text import parse_target
+from sim.errors import UserInputError
+from sim.format.circuit import BUILTIN_DIR, MAX_YAML_NODES, load_circuit, load_yaml
 from sim.format.technology import load_technology, load_technology_file
+from sim.sizing.problem import problem_for
+from sim.sizing.target_text import parse_target
+from sim.storage.store import SimulationStore
 from tests.conftest import REPO
 from train.__main__ import main as train_main
 from train.run_dir import RunDir

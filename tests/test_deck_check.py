@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from sim.format.circuit import BUILTIN_DIR, load_circuit
 from sim.engine.deck_check import absolute_includes, expand_deck
 from sim.errors import UserInputError
-from sim.sizing.simulator import Simulator
+from sim.format.circuit import BUILTIN_DIR, load_circuit
 from sim.format.technology import load_technology
+from sim.sizing.simulator import Simulator
 from tests.conftest import REPO, write_circuit
 
 CONTROL_SPELLINGS = [

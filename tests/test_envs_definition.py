@@ -128,8 +128,8 @@ def test_autockt_steps_and_reward():
 def test_step_outcome_is_the_definitions_functions_wired_to_the_problem(circuit, kind):
     from envs.targets import draw_targets
     from sim.format.circuit import load_circuit
-    from sim.sizing.problem import problem_for
     from sim.format.technology import load_technology
+    from sim.sizing.problem import problem_for
 
     tech = load_technology("generic")
     problem = problem_for(load_circuit(circuit, tech), "generic", "tt")

@@ -219,8 +219,8 @@ def test_the_v0_procedure_is_the_one_the_circuit_declares():
     import dataclasses
 
     from envs.electrical import electrical_space
-    from sim.format.circuit import load_circuit
     from sim.errors import UserInputError
+    from sim.format.circuit import load_circuit
     from sim.format.technology import load_technology
 
     op3 = load_circuit("op3", load_technology("generic"))

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from sim.format.circuit import load_circuit
-from sim.errors import UserInputError
 from sim.commands.export import export_design, printed_figures
+from sim.errors import UserInputError
+from sim.format.circuit import load_circuit
+from sim.format.technology import load_technology
 from sim.sizing.sampling import random_designs
 from sim.sizing.simulator import Simulator
-from sim.format.technology import load_technology
 from tests.conftest import REPO
 
 # Same models, analyses and measure definitions: the only difference is the

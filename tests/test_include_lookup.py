@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from sim.format.circuit import load_circuit
-from sim.errors import UserInputError
 from sim.engine.pool import SimulationPool
-from sim.sizing.simulator import Simulator
+from sim.errors import UserInputError
+from sim.format.circuit import load_circuit
 from sim.format.technology import load_technology
+from sim.sizing.simulator import Simulator
 from tests.conftest import write_circuit
 
 _YAML = """\

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.format.measure_kinds import KINDS
 from sim.engine.pool import SimulationPool
+from sim.format.measure_kinds import KINDS
 from sim.sizing.simulator import Simulator
 from sim.storage.store import SimulationStore
 from tests.conftest import write_circuit

@@ -1,4 +1,5 @@
-"""Tests of sim.format.measures against circuits with analytic answers, run in ngspice."""
+"""Tests of sim.format.measures against circuits with analytic answers, run in
+ngspice."""
 
 from __future__ import annotations
 

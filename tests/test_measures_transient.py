@@ -1,4 +1,5 @@
-"""Tests of the transient, noise, DC-sweep and rejection measures of sim.format.measures.
+"""Tests of the transient, noise, DC-sweep and rejection measures of
+sim.format.measures.
 
 Synthetic traces with exact answers first, then circuits with analytic answers
 simulated in ngspice (`ngspice -b`, as in tests/test_measures.py).

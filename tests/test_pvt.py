@@ -10,9 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from sim.format.circuit import load_circuit
 from sim.errors import UserInputError
-from sim.sizing.problem import spec_circuit
+from sim.format.circuit import load_circuit
 from sim.format.pvt_conditions import (
     Condition,
     Declaration,
@@ -20,10 +19,11 @@ from sim.format.pvt_conditions import (
     resolve,
     worst_case,
 )
+from sim.format.technology import load_technology
 from sim.pvt.verify import ConditionalVerifier
+from sim.sizing.problem import spec_circuit
 from sim.sizing.session import ProblemOptions, open_session
 from sim.sizing.simulator import Simulator
-from sim.format.technology import load_technology
 from tests.conftest import REPO
 
 
@@ -348,8 +348,8 @@ def test_derating_learned_from_a_failure_meets_every_condition(amp):
 
 # -- the all-condition ceiling (sim specs --pvt) --------------------------------
 def test_all_condition_ceiling_is_verified_and_below_the_nominal(amp):
-    from sim.search.archive import SpiceEvaluator
     from sim.pvt.ceiling import pvt_ceiling
+    from sim.search.archive import SpiceEvaluator
 
     verifier, _ = amp
     v = verifier()

@@ -23,14 +23,14 @@ httpx = pytest.importorskip("httpx")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from sim.engine.backend import BackendConfig  # noqa: E402
-from sim.format.circuit import load_circuit  # noqa: E402
-from sim.errors import UserInputError  # noqa: E402
-from sim.sizing.sampling import random_designs  # noqa: E402
 from sim.commands.server import ServerConfig, create_app, read_token  # noqa: E402
+from sim.engine.backend import BackendConfig  # noqa: E402
+from sim.errors import UserInputError  # noqa: E402
+from sim.format.circuit import load_circuit  # noqa: E402
+from sim.format.technology import load_technology  # noqa: E402
+from sim.sizing.sampling import random_designs  # noqa: E402
 from sim.sizing.simulator import Simulator  # noqa: E402
 from sim.storage.store import SimulationStore  # noqa: E402
-from sim.format.technology import load_technology  # noqa: E402
 from tests.conftest import REPO  # noqa: E402
 
 TOKEN = "test-token-5f0c1d2e"

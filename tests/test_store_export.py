@@ -10,11 +10,11 @@ import sys
 import pytest
 
 from sim.format.circuit import load_circuit
+from sim.format.technology import load_technology
 from sim.sizing.sampling import random_designs
 from sim.sizing.simulator import Simulator
 from sim.storage.store import SimulationStore
 from sim.storage.store_export import main
-from sim.format.technology import load_technology
 from tests.conftest import REPO
 
 

@@ -19,8 +19,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from sim.engine.backend import backend_from_args
 from sim.cli_conventions import add_json_option, keeps_stdout_for_json, write_json
+from sim.engine.backend import backend_from_args
 from sim.errors import OneLineArgumentParser, UserInputError
 from sim.sizing.session import add_problem_options, given_space, options_from_args
 from sim.verbosity import add_verbosity_options, progress, quiet_stdout

@@ -48,8 +48,8 @@ from envs.sizing_space import space_session
 from sim.engine.backend import BackendConfig
 from sim.sizing.session import ProblemOptions, open_session
 from sim.sizing.simulator import Evaluation
-from sim.storage.store import SimulationStore
 from sim.sizing.target_text import load_targets
+from sim.storage.store import SimulationStore
 from surrogate.circuit.dataset import (
     build_dataset_from_records,
     designs_from_actions,

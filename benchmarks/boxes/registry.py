@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.search.archive import archive_meets
 from sim.errors import UserInputError
+from sim.search.archive import archive_meets
 from sim.sizing.session import ProblemOptions, open_session
 from sim.storage.store import SimulationStore
 

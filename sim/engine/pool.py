@@ -1,10 +1,10 @@
 """A pool of ngspice worker processes with per-simulation timeouts.
 
-Workers are ``python -m sim.engine.worker`` processes (``sim.engine.worker.start_worker``):
-starting one never re-runs the caller's ``__main__``. A worker that hangs past
-its job's timeout is killed; one that dies (segfault, SIGKILL, fatal ngspice
-error) is replaced. Either way the job comes back as a ``RawResult`` with a
-failure status and the pool keeps going.
+Workers are ``python -m sim.engine.worker`` processes
+(``sim.engine.worker.start_worker``): starting one never re-runs the caller's
+``__main__``. A worker that hangs past its job's timeout is killed; one that
+dies (segfault, SIGKILL, fatal ngspice error) is replaced. Either way the job
+comes back as a ``RawResult`` with a failure status and the pool keeps going.
 """
 
 from __future__ import annotations

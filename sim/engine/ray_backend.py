@@ -2,8 +2,9 @@
 
 Each actor owns a one-worker local pool (built by the ``local_pool`` function
 ``sim.engine.backend.make_backend`` hands over, so this module imports no
-backend): the same ``python -m sim.engine.worker`` ngspice process, per-simulation timeout and crash recovery as the
-local pool, so results are the same. The driver keeps up to ``DEPTH`` jobs
+backend): the same ``python -m sim.engine.worker`` ngspice process,
+per-simulation timeout and crash recovery as the local pool, so results are
+the same. The driver keeps up to ``DEPTH`` jobs
 queued per actor; when an actor dies (its node lost, the process killed) its
 jobs go to a fresh actor and each result is still delivered exactly once.
 Results come back to the driver, which alone writes the simulation store.

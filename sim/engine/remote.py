@@ -1,4 +1,5 @@
-"""Client of ``sim.commands.server`` (``--sim-backend remote --server URL --token-env VAR``).
+"""Client of ``sim.commands.server``
+(``--sim-backend remote --server URL --token-env VAR``).
 
 ``RemoteSimulation`` sends designs of one circuit/technology/corner/temperature
 as numbers and gets back each design's status and figures. Each batch carries

@@ -568,7 +568,8 @@ def _locate(
 
 
 def _measure_args(name: str, kind_name: str, m: dict, where: str) -> dict[str, str]:
-    """Arguments of one measure, checked against its kind (``sim.format.measure_kinds``)."""
+    """Arguments of one measure, checked against its kind
+    (``sim.format.measure_kinds``)."""
     if kind_name in DESIGN_KINDS:
         args = {k: v for k, v in m.items() if k not in ("measure", "unit")}
         if set(args) != set(DESIGN_KINDS[kind_name]):

@@ -1,10 +1,11 @@
 """From raw ngspice vectors to named performance figures.
 
 A circuit's measures (``Circuit.measures``) name kinds of
-``sim.format.measure_kinds``, which say which function of ``sim.format.measures`` computes
-each figure from which vectors. Device operating points are read for every
-device listed under ``operating_point`` and reported as
-``"<device>:<quantity>"`` (GAC²E's naming, e.g. ``"MND11:gmoverid"``).
+``sim.format.measure_kinds``, which say which function of
+``sim.format.measures`` computes each figure from which vectors. Device
+operating points are read for every device listed under ``operating_point`` and
+reported as ``"<device>:<quantity>"`` (GAC²E's naming, e.g.
+``"MND11:gmoverid"``).
 """
 
 from __future__ import annotations

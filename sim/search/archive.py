@@ -5,8 +5,8 @@ the unit cube ``[0, 1]^n`` (``Parameter.from_unit`` maps it to a design;
 integers and grids snap, so many points give one design), its parameter
 values and its spec figures (NaN where a figure is missing or the simulation
 failed). ``SpiceEvaluator`` runs the simulations for the searches
-(``sim.search.front``, ``sim.search.targeted``), serves repeats from the archive for free
-and counts every design it sends to the simulator.
+(``sim.search.front``, ``sim.search.targeted``), serves repeats from the
+archive for free and counts every design it sends to the simulator.
 
 ``archive_meets`` answers, for many targets at once, whether some verified
 design meets each; ``pareto_mask`` keeps the designs nothing else beats.

@@ -1,4 +1,5 @@
-"""``python -m sim.storage.store_export``: the simulation store as a table (CSV or Parquet).
+"""``python -m sim.storage.store_export``: the simulation store as a table
+(CSV or Parquet).
 
     python -m sim.storage.store_export --store $JAXSIZER_HOME/simulations.sqlite \\
         --circuit op2 --tech sky130 --csv op2.csv

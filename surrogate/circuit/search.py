@@ -27,9 +27,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from sim.format.targets import NO_REQUIREMENT
 from sim.sizing.parameter_space import relaxed_params, scale_action
 from sim.sizing.problem import SizingProblem
-from sim.format.targets import NO_REQUIREMENT
 from surrogate.circuit.dataset import surrogate_features
 from surrogate.circuit.model import from_model_units, predict_arrays
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine.backend import SimulationBackend
-from sim.errors import UserInputError
 from sim.engine.job import Analysis, SimulationJob
+from sim.errors import UserInputError
 from sim.format.netlist import format_value
 from sim.format.technology import Technology
 from surrogate.device.table import QUANTITIES, SweepTable
