@@ -27,7 +27,7 @@ def filled_store(tmp_path_factory, pool):
         for name, count in (("twostage", 3), ("op2", 2)):
             circuit = load_circuit(name, tech).restricted(["a_0", "ugbw", "power"])
             with Simulator(circuit, tech, backend=pool, store=store) as sim:
-                sim.simulate(random_designs(sim.format.circuit, count, seed=1))
+                sim.simulate(random_designs(sim.circuit, count, seed=1))
         store.add(
             "a-failed-one",
             circuit="op2",
