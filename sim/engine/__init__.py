@@ -9,5 +9,5 @@ an ``ngspice_session``; ``ray_backend`` runs the same workers in Ray actors,
 refuses decks that would reach outside their folder or hang ngspice;
 ``reference`` runs a deck in a fresh ``ngspice -b`` (what the pool must match).
 
-Knows decks, never circuits: imports only the top of ``sim`` (errors, paths).
+Knows decks, never circuits: imports only ``sim.errors`` from outside it.
 """
