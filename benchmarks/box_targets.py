@@ -15,7 +15,7 @@ temporary directory (nothing is served from earlier runs):
 
 - ``random (shared pool)``: N uniform random designs, N = our total SPICE
   sims (training + sizing); a target is met when some design meets it
-  (``sim.archive.archive_meets``). What a user gets from the same total
+  (``sim.search.archive.archive_meets``). What a user gets from the same total
   budget by random sampling, with no per-target sims afterwards.
 - ``random per target``: up to B independent uniform designs per target,
   stopping at the first that meets it; sims per target = sims to the first
@@ -66,7 +66,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.archive import archive_meets, design_of  # noqa: E402
 from sim.cli_conventions import (  # noqa: E402
     add_count_option,
     add_json_option,
@@ -74,9 +73,10 @@ from sim.cli_conventions import (  # noqa: E402
     write_json,
 )
 from sim.errors import OneLineArgumentParser  # noqa: E402
-from sim.session import ProblemOptions, Session, open_session  # noqa: E402
-from sim.store import SimulationStore  # noqa: E402
-from sim.targets import TargetBox  # noqa: E402
+from sim.format.targets import TargetBox  # noqa: E402
+from sim.search.archive import archive_meets, design_of  # noqa: E402
+from sim.sizing.session import ProblemOptions, Session, open_session  # noqa: E402
+from sim.storage.store import SimulationStore  # noqa: E402
 
 TARGETS_FROM = re.compile(r"(?P<n>\d+) targets .*\(seed (?P<seed>-?\d+)\)")
 CMA_X0 = 0.5

@@ -36,8 +36,8 @@ from sim.cli_conventions import (
     write_json,
 )
 from sim.errors import OneLineArgumentParser, UserInputError
-from sim.pvt.conditions import conditions_for
-from sim.session import add_pvt_option
+from sim.format.pvt_conditions import conditions_for
+from sim.sizing.session import add_pvt_option
 
 METHODS = {
     "nominal_then_check": {"attempts": 1},

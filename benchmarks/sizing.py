@@ -59,9 +59,9 @@ from benchmarks.sizing_report import (
 )
 from sim.cli_conventions import add_count_option, add_out_option
 from sim.errors import UserInputError, positive_int
-from sim.session import ProblemOptions, add_space_option, open_session
-from sim.store import SimulationStore
-from sim.target_text import load_targets, targets_json
+from sim.sizing.session import ProblemOptions, add_space_option, open_session
+from sim.sizing.target_text import load_targets, targets_json
+from sim.storage.store import SimulationStore
 
 METHODS = ("ours", "random_pool", "random", "cmaes", "tpe", "ppo_spice")
 QUICK_TRAIN = (

@@ -4,7 +4,7 @@
 
 - simulation throughput: the same random designs with 1 and 2 persistent
   ngspice workers and a fresh ``ngspice -b`` process per design
-  (``sim.bench.run_bench``, what ``python -m sim bench`` measures);
+  (``sim.commands.bench.run_bench``, what ``python -m sim bench`` measures);
 - surrogate env steps/s (jitted, vmapped, ``lax.scan``) against SPICE env
   steps/s on the same circuit (``envs.surrogate_bench``), when the circuit has
   a fitted surrogate (``surrogate.circuit.store.surrogate_dir``: the user's
@@ -91,8 +91,8 @@ def _sizes(args) -> dict:
 
 
 def simulation_rates(circuit: str, tech: str, sizes: dict) -> dict:
-    """``sim.bench.run_bench``: 1 and 2 workers and fresh ``ngspice -b``."""
-    from sim.bench import run_bench
+    """``sim.commands.bench.run_bench``: 1 and 2 workers and fresh ``ngspice -b``."""
+    from sim.commands.bench import run_bench
 
     return run_bench(circuit, tech, n=sizes["designs"], n_cold=sizes["cold_designs"])
 
@@ -106,8 +106,8 @@ def env_rates(circuit: str, tech: str, sizes: dict) -> dict | None:
         return None
     from envs.surrogate_bench import spice_rate, surrogate_rate
     from envs.surrogate_env import EnvParams, SurrogateEnv, surrogate_params
-    from sim.session import ProblemOptions, open_session
-    from sim.store import SimulationStore
+    from sim.sizing.session import ProblemOptions, open_session
+    from sim.storage.store import SimulationStore
     from surrogate.circuit.store import load_surrogate
 
     loaded = load_surrogate(directory)

@@ -17,8 +17,8 @@ import gymnasium as gym
 import numpy as np
 
 from envs import definition as d
-from sim.circuit import Parameter
 from sim.errors import UserInputError
+from sim.format.circuit import Parameter
 
 AUTOCKT_REAL_STEPS = 33  # grid points of a continuous parameter (its scale)
 

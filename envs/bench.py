@@ -33,18 +33,23 @@ import numpy as np
 
 from envs.sizing_space import space_variant
 from envs.vector_env import SpiceVectorEnv
-from sim.backend import BackendConfig, make_backend
-from sim.bench import _bench_jobs, _machine, _pool_rate
 from sim.cli_conventions import (
     add_json_option,
     keeps_stdout_for_json,
     write_json,
 )
+from sim.commands.bench import _bench_jobs, _machine, _pool_rate
+from sim.engine.backend import BackendConfig, make_backend
 from sim.errors import OneLineArgumentParser, UserInputError, positive_int
-from sim.sampling import random_designs
-from sim.session import DEFAULT_SPACE, add_space_option, env_id_parts, given_space
-from sim.simulator import Simulator
-from sim.store import SimulationStore
+from sim.sizing.sampling import random_designs
+from sim.sizing.session import (
+    DEFAULT_SPACE,
+    add_space_option,
+    env_id_parts,
+    given_space,
+)
+from sim.sizing.simulator import Simulator
+from sim.storage.store import SimulationStore
 
 
 def sim_bench_rate(circuit: str, tech: str, n: int, workers: int, seed: int) -> float:

@@ -2,7 +2,7 @@
 
 ``EnvConfig`` holds every keyword a user passes to ``gymnasium.make`` (GAC²E's
 names); ``build_problem`` turns it into an ``EnvSetup``: the technology, the
-(constrained) circuit, its ``SizingProblem`` (``sim.problem``, the one
+(constrained) circuit, its ``SizingProblem`` (``sim.sizing.problem``, the one
 definition every layer reads), the action map and the simulator. Both
 ``SpiceEnv`` and ``SpiceVectorEnv`` are built by this one function.
 """
@@ -20,14 +20,14 @@ import numpy as np
 from envs.actions import GeometricActions, GridActions
 from envs.constraints import apply_constraints
 from envs.pools import resolve_pool
-from sim.backend import SimulationBackend
-from sim.circuit import load_circuit
+from sim.engine.backend import SimulationBackend
 from sim.errors import UserInputError
-from sim.problem import SizingProblem, problem_for, spec_circuit
-from sim.simulator import Simulator
-from sim.store import SimulationStore
-from sim.target_text import parse_mapping, target_vector
-from sim.technology import load_technology
+from sim.format.circuit import load_circuit
+from sim.format.technology import load_technology
+from sim.sizing.problem import SizingProblem, problem_for, spec_circuit
+from sim.sizing.simulator import Simulator
+from sim.sizing.target_text import parse_mapping, target_vector
+from sim.storage.store import SimulationStore
 
 VARIANTS = ("v0", "v1", "autockt")
 FIGURE_SETS = ("all", "specs")

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.circuit import Circuit, Parameter
 from sim.errors import UserInputError
+from sim.format.circuit import Circuit, Parameter
 
 GROUP_LIMITS = {
     "w_min": ("W", "low"),

@@ -23,7 +23,7 @@ moves every parameter one step down, nowhere or up on a grid per step and is
 rewarded only for shortfalls, never for overshooting a spec.
 
 ``step_outcome`` is the one wiring of these functions to a
-``sim.problem.SizingProblem``: the SPICE environments (``envs.episodes``), the
+``sim.sizing.problem.SizingProblem``: the SPICE environments (``envs.episodes``), the
 JAX environment (``envs.surrogate_env``) and the PPO-on-SPICE baseline
 (``train.spice_baseline``) all turn simulated figures into observation,
 reward, termination and met specs through it.
@@ -45,12 +45,12 @@ import numpy as np
 
 # Action scaling lives with the parameter space in sim/; re-exported here so
 # this module stays the one place the environments read their definition from.
-from sim.parameter_space import (  # noqa: F401
+from sim.sizing.parameter_space import (  # noqa: F401
     ActionScale,
     grid_values,
     scale_action,
 )
-from sim.problem import LOG_UNITS, OP_LOG_QUANTITIES, OP_QUANTITIES  # noqa: F401
+from sim.sizing.problem import LOG_UNITS, OP_LOG_QUANTITIES, OP_QUANTITIES  # noqa: F401
 
 FAIL_DISTANCE = 10.0  # distance of a missing figure; distances are clipped to it
 POINT_TOLERANCE = 1e-2  # relative: a point target is met within 1 % (GAC²E)
@@ -182,7 +182,7 @@ def shown_target(target, easy, xp=np):
 def step_outcome(problem, figures, target, operating_point, xp=np, kind=None):
     """Observation, reward, termination and met specs of simulated figures.
 
-    ``problem``: the ``sim.problem.SizingProblem`` (spec order and bounds,
+    ``problem``: the ``sim.sizing.problem.SizingProblem`` (spec order and bounds,
     point targets, log masks, the box's easy ends, its ``reward_kind``);
     figures ``[..., n_figures]`` (NaN where missing), target ``[..., m]`` (NaN:
     no requirement), operating point ``[..., n_op]``. ``kind``: the reward,

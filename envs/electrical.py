@@ -27,9 +27,9 @@ import numpy as np
 from envs import definition as d
 from envs.actions import check_box_actions
 from envs.sizing_procedures import PROCEDURES, ElectricalSpace
-from sim.circuit import Circuit, Parameter
 from sim.errors import UserInputError
-from sim.technology import Technology
+from sim.format.circuit import Circuit, Parameter
+from sim.format.technology import Technology
 from surrogate.device.names import DEVICE_NAMES
 
 # Per technology and polarity: gm/Id (1/V) and fug (Hz) ranges inside which

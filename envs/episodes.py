@@ -23,7 +23,7 @@ import numpy as np
 from envs import definition as d
 from envs.config import EnvSetup
 from envs.targets import draw_target
-from sim.simulator import Evaluation
+from sim.sizing.simulator import Evaluation
 
 # The info key of the episode count. Plain ``"episode"`` is reserved: SB3's
 # Monitor and gymnasium's RecordEpisodeStatistics write their end-of-episode

@@ -160,7 +160,7 @@ class SurrogateGymnaxEnv(_Base):
 
     @property
     def definition(self):
-        """The ``sim.problem.SizingProblem`` (specs, layout, parameter names)."""
+        """The ``sim.sizing.problem.SizingProblem`` (specs, layout, parameter names)."""
         return self.env.definition
 
     @property
@@ -259,9 +259,9 @@ def _problem(options):
     in its space (a run's: ``envs.sizing_space``), without a simulator
     (nothing is simulated or stored)."""
     from envs.sizing_space import space_problem
-    from sim.circuit import load_circuit
-    from sim.problem import problem_for, spec_circuit
-    from sim.technology import load_technology
+    from sim.format.circuit import load_circuit
+    from sim.format.technology import load_technology
+    from sim.sizing.problem import problem_for, spec_circuit
 
     technology = load_technology(options.tech)
     circuit = load_circuit(options.circuit, technology)
@@ -278,7 +278,7 @@ def _outputs(problem) -> tuple[str, ...]:
 
 def _run_options(run: str | os.PathLike):
     """``ProblemOptions`` and surrogate directory of a trained run."""
-    from sim.session import ProblemOptions
+    from sim.sizing.session import ProblemOptions
 
     path = Path(run)
     try:
@@ -294,7 +294,7 @@ def _run_options(run: str | os.PathLike):
 def _stored_options(circuit: str, tech: str, loaded):
     """``ProblemOptions`` matching a stored surrogate's outputs: the spec
     figures only, or every figure."""
-    from sim.session import ProblemOptions
+    from sim.sizing.session import ProblemOptions
 
     corner = loaded.meta.get("corner")
     for all_figures in (False, True):

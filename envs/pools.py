@@ -17,7 +17,7 @@ import contextlib
 import multiprocessing as mp
 import os
 
-from sim.backend import BackendConfig, SimulationBackend, make_backend
+from sim.engine.backend import BackendConfig, SimulationBackend, make_backend
 from sim.errors import UserInputError
 
 SHARED = "shared"
@@ -50,7 +50,7 @@ def in_daemon() -> bool:
 
 
 def _local_pool(n_workers: int | None, timeout: float) -> SimulationBackend:
-    """A local pool (``sim.backend``, the one place pools are made)."""
+    """A local pool (``sim.engine.backend``, the one place pools are made)."""
     return make_backend(BackendConfig(workers=n_workers, timeout=timeout))
 
 
@@ -77,7 +77,7 @@ def resolve_pool(
 ) -> tuple[SimulationBackend | None, bool]:
     """A backend object from the ``pool`` keyword, and whether the env owns it.
 
-    A backend (``sim.backend``: a local pool, Ray, ...) is shared as given.
+    A backend (``sim.engine.backend``: a local pool, Ray, ...) is shared as given.
     None: the simulator starts its own pool on first use, except in a daemonic
     process, where one is started here and owned by the env.
     """

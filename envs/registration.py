@@ -42,7 +42,7 @@ from gymnasium.envs.registration import register, registry
 
 from envs.config import DEFAULT_MAX_STEPS
 from envs.sizing_procedures import PROCEDURES
-from sim.circuit import builtin_circuits
+from sim.format.circuit import builtin_circuits
 
 TECHNOLOGIES = ("generic", "sky130")
 ONLY_GENERIC = frozenset({"twostage"})  # its unit devices are sized for generic

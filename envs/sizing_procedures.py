@@ -523,4 +523,4 @@ PROCEDURES: dict[str, ElectricalSpace] = {
     ),
 }  # fmt: skip
 """The v0 sizing procedures by name; a circuit names its own in its YAML
-(``electrical_space: op2``, ``sim.circuit.Circuit.electrical_space``)."""
+(``electrical_space: op2``, ``sim.format.circuit.Circuit.electrical_space``)."""

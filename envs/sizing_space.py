@@ -1,6 +1,6 @@
 """The ``--space`` of a command: the action map its policy acts through.
 
-``sim.session`` names the space (``ProblemOptions.space``: ``geometric``,
+``sim.sizing.session`` names the space (``ProblemOptions.space``: ``geometric``,
 ``electrical`` or ``autockt``); here it becomes the env variant
 (``SPACE_VARIANTS``) and its action map (``envs.config.action_map``), and,
 for what works on arrays of sizings (the box trainer, the sizer, the
@@ -27,13 +27,13 @@ import numpy as np
 
 from envs.actions import parameter_grid
 from envs.config import action_map
-from sim.circuit import Circuit, Parameter
 from sim.errors import UserInputError
-from sim.parameter_space import action_of
-from sim.problem import SizingProblem
-from sim.session import DEFAULT_SPACE, SPACES, Session, parse_space
-from sim.simulator import Evaluation, Simulator
-from sim.technology import Technology
+from sim.format.circuit import Circuit, Parameter
+from sim.format.technology import Technology
+from sim.sizing.parameter_space import action_of
+from sim.sizing.problem import SizingProblem
+from sim.sizing.session import DEFAULT_SPACE, SPACES, Session, parse_space
+from sim.sizing.simulator import Evaluation, Simulator
 
 SPACE_VARIANTS = {"geometric": "v1", "electrical": "v0", "autockt": "autockt"}
 AUTOCKT_THRESHOLD = 1.0 / 3.0  # a box action below -t steps down, above t up

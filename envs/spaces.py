@@ -25,7 +25,7 @@ OBSERVATION_LIMIT = 1e6
 
 
 def observation_bounds(problem) -> tuple[np.ndarray, np.ndarray]:
-    """``(low, high)`` ``[obs]`` float32 of a ``sim.problem.SizingProblem``'s
+    """``(low, high)`` ``[obs]`` float32 of a ``sim.sizing.problem.SizingProblem``'s
     observation (its ``observation_layout``)."""
     size = problem.observation_size
     low = np.full(size, -OBSERVATION_LIMIT, np.float32)

@@ -1,7 +1,7 @@
 """``python -m envs.specs``: target specs for training and held-out evaluation.
 
 Samples ``--n`` targets uniformly from the circuit's declared target box (the
-distribution its users' targets come from, ``sim.targets``; its feasibility
+distribution its users' targets come from, ``sim.format.targets``; its feasibility
 ceiling is measured by ``python -m sim specs``) and splits them at random into
 a training set and a held-out set::
 
@@ -32,7 +32,6 @@ import numpy as np
 
 from envs.sizing_space import check_space
 from envs.targets import draw_targets
-from sim.circuit import load_circuit
 from sim.cli_conventions import (
     add_count_option,
     add_deprecated_alias,
@@ -41,10 +40,11 @@ from sim.cli_conventions import (
     write_json,
 )
 from sim.errors import OneLineArgumentParser, UserInputError
-from sim.problem import SizingProblem, problem_for
-from sim.session import add_problem_options, options_from_args
-from sim.target_text import targets_json
-from sim.technology import load_technology
+from sim.format.circuit import load_circuit
+from sim.format.technology import load_technology
+from sim.sizing.problem import SizingProblem, problem_for
+from sim.sizing.session import add_problem_options, options_from_args
+from sim.sizing.target_text import targets_json
 
 
 def sample_targets(definition: SizingProblem, n: int, seed: int) -> np.ndarray:

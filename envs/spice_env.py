@@ -4,7 +4,7 @@ GAC²E's semantics (see ``envs.definition``): an action sizes the whole circuit,
 the observation shows performance, target, distance and operating point, the
 episode terminates when every spec is met and is truncated after
 ``max_steps``. Keyword arguments are those of ``envs.config.EnvConfig``, plus
-``pool`` (a simulation backend, e.g. ``sim.backend.make_backend()``'s local
+``pool`` (a simulation backend, e.g. ``sim.engine.backend.make_backend()``'s local
 pool, or ``"shared"``: one pool per process, see ``envs.pools``) and ``store``
 to share a simulation pool or store (``store`` may also be the path of an
 SQLite store file).
@@ -38,8 +38,8 @@ import numpy as np
 from envs.config import build_problem, check_target, make_config
 from envs.episodes import EPISODE_INFO_KEY, EpisodeBatch, Outcome
 from envs.spaces import clip_observation, observation_bounds, observation_space
-from sim.backend import SimulationBackend
-from sim.store import SimulationStore
+from sim.engine.backend import SimulationBackend
+from sim.storage.store import SimulationStore
 
 
 def _values(names, values) -> dict[str, float | None]:

@@ -19,14 +19,14 @@ import time
 import jax
 import numpy as np
 
-from sim.bench import _machine
 from sim.cli_conventions import (
     add_json_option,
     keeps_stdout_for_json,
     write_json,
 )
+from sim.commands.bench import _machine
 from sim.errors import OneLineArgumentParser, UserInputError, positive_int
-from sim.session import Session
+from sim.sizing.session import Session
 
 
 def surrogate_rate(env, params, batch: int, steps: int, repeats: int = 3) -> float:
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         from envs.surrogate_env import EnvParams, SurrogateEnv, surrogate_params
-        from sim.session import ProblemOptions, env_id_parts, open_session
+        from sim.sizing.session import ProblemOptions, env_id_parts, open_session
         from surrogate.circuit.store import load_surrogate, surrogate_dir
 
         # the surrogate env's own id names the same (geometric) problem

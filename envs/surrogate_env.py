@@ -37,7 +37,7 @@ from flax import struct
 
 from envs import definition as d
 from envs.targets import draw_target
-from sim.problem import SizingProblem
+from sim.sizing.problem import SizingProblem
 from surrogate.circuit.dataset import surrogate_features
 from surrogate.circuit.model import predict_raw, surrogate_arrays
 

@@ -1,6 +1,6 @@
 """Target draws from ``jax.random`` keys, shared by every environment.
 
-Targets come from the circuit's declared box (``sim.targets.TargetBox``):
+Targets come from the circuit's declared box (``sim.format.targets.TargetBox``):
 uniform positions between each spec's easy and hard end, on the spec's scale.
 The randomness always comes from ``jax.random`` so that the SPICE envs
 (NumPy) and the JAX env draw the same targets for the same key.
@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sim.problem import SizingProblem
+from sim.sizing.problem import SizingProblem
 
 
 def target_uniforms(key: jax.Array, problem: SizingProblem) -> jax.Array:

@@ -37,10 +37,10 @@ from gymnasium.vector.utils import batch_space
 from envs.config import build_problem, check_target, make_config
 from envs.episodes import EPISODE_INFO_KEY, EpisodeBatch, Outcome
 from envs.spaces import clip_observation, observation_bounds, observation_space
-from sim.backend import SimulationBackend
+from sim.engine.backend import SimulationBackend
+from sim.engine.pool import default_workers
 from sim.errors import UserInputError
-from sim.pool import default_workers
-from sim.store import SimulationStore
+from sim.storage.store import SimulationStore
 
 
 def _columns(names, values: np.ndarray, rows: np.ndarray, n_envs: int, fill) -> dict:

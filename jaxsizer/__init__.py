@@ -15,8 +15,8 @@ used, and always from this installation (``jaxsizer.layers``), so a script
 in a folder holding its own ``envs/``, ``sim.py`` or ``train.py`` still gets
 jaxsizer's. Names:
 
-- ``Simulator`` (``sim.simulator``), ``load_circuit`` (``sim.circuit``),
-  ``load_technology`` (``sim.technology``);
+- ``Simulator`` (``sim.sizing.simulator``), ``load_circuit`` (``sim.format.circuit``),
+  ``load_technology`` (``sim.format.technology``);
 - ``make_env``, ``make_vec``, ``make_gymnax``, ``env_ids``
   (``jaxsizer.api``: gymnasium and gymnax environments);
 - ``train``, ``size`` (``jaxsizer.api``: ``python -m train`` and
@@ -45,9 +45,9 @@ __all__ = [
 
 # name -> (module, attribute); modules outside jaxsizer are pinned first
 _LAZY = {
-    "Simulator": ("sim.simulator", "Simulator"),
-    "load_circuit": ("sim.circuit", "load_circuit"),
-    "load_technology": ("sim.technology", "load_technology"),
+    "Simulator": ("sim.sizing.simulator", "Simulator"),
+    "load_circuit": ("sim.format.circuit", "load_circuit"),
+    "load_technology": ("sim.format.technology", "load_technology"),
     "TrainedSizer": ("train.sizing", "TrainedSizer"),
     "make_env": ("jaxsizer.api", "make_env"),
     "make_vec": ("jaxsizer.api", "make_vec"),

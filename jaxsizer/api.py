@@ -117,7 +117,7 @@ def size(
 
     pin(("sim", "surrogate", "envs", "train"))
     from sim.errors import UserInputError
-    from sim.target_text import parse_target, target_vector
+    from sim.sizing.target_text import parse_target, target_vector
     from train.size import result_json
     from train.sizing import TrainedSizer
 

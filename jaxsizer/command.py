@@ -87,9 +87,10 @@ COMMANDS: dict[tuple[str, ...], Command] = {
     ("bench", "consistency"): Command(
         "envs.consistency", "gm/Id sizing vs simulated gm/Id (v0 spaces)"
     ),
-    ("server",): Command("sim.server", "serve simulations over HTTP"),
+    ("server",): Command("sim.commands.server", "serve simulations over HTTP"),
     ("store", "export"): Command(
-        "sim.store_export", "export the simulation store (sim.store_export)"
+        "sim.storage.store_export",
+        "export the simulation store (sim.storage.store_export)",
     ),
 }
 

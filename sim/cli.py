@@ -8,8 +8,6 @@ import math
 import sys
 from pathlib import Path
 
-from sim.backend import add_backend_options, backend_from_args
-from sim.circuit import builtin_circuits
 from sim.cli_conventions import (
     STDOUT,
     add_count_option,
@@ -18,10 +16,12 @@ from sim.cli_conventions import (
     keeps_stdout_for_json,
     write_json,
 )
+from sim.engine.backend import add_backend_options, backend_from_args
+from sim.engine.pool import SimulatorUnavailable
 from sim.errors import EXIT_USAGE, UserInputError
 from sim.errors import OneLineArgumentParser as _Parser
-from sim.pool import SimulatorUnavailable
-from sim.session import add_pvt_option
+from sim.format.circuit import builtin_circuits
+from sim.sizing.session import add_pvt_option
 
 
 def _design_arg(text: str) -> dict:
@@ -270,8 +270,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _simulator(args):
-    from sim.simulator import Simulator
-    from sim.store import SimulationStore
+    from sim.sizing.simulator import Simulator
+    from sim.storage.store import SimulationStore
 
     store = SimulationStore(args.store) if args.store else SimulationStore()
     return Simulator(
@@ -295,8 +295,8 @@ def _finite_only(values: dict) -> dict:
 
 
 def _run(args) -> int:
-    from sim import report
-    from sim.sampling import random_designs
+    from sim.commands import report
+    from sim.sizing.sampling import random_designs
 
     with _simulator(args) as simulator:
         circuit = simulator.circuit
@@ -342,7 +342,7 @@ def _bench(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from sim.bench import run_bench, run_full_bench
+    from sim.commands.bench import run_bench, run_full_bench
 
     if args.n < 2 or args.cold_n < 1:
         raise UserInputError("--n must be >= 2 and --cold-n >= 1")
@@ -392,12 +392,13 @@ def _bench(args) -> int:
 
 
 def _specs(args) -> int:
-    from sim.circuit import load_circuit
-    from sim.pvt.conditions import parse_declaration
-    from sim.simulator import Simulator
-    from sim.specs import SpecSearchConfig, print_report, report_json, run_spec_search
-    from sim.store import SimulationStore
-    from sim.technology import load_technology
+    from sim.commands.specs_report import print_report, report_json
+    from sim.format.circuit import load_circuit
+    from sim.format.pvt_conditions import parse_declaration
+    from sim.format.technology import load_technology
+    from sim.search.specs import SpecSearchConfig, run_spec_search
+    from sim.sizing.simulator import Simulator
+    from sim.storage.store import SimulationStore
 
     if args.derive_easy and not args.propose:
         raise UserInputError("--derive-easy needs --propose")
@@ -434,8 +435,8 @@ def _specs(args) -> int:
         document = report_json(report, simulator) if out is not None else None
         declared = parse_declaration(args.pvt) if args.pvt else circuit.pvt
         if declared is not None:  # the all-condition ceiling (sim.pvt)
+            from sim.commands.specs_report import print_pvt, pvt_ceiling_of
             from sim.pvt.ceiling import ceiling_json
-            from sim.specs import print_pvt, pvt_ceiling_of
 
             pvt = pvt_ceiling_of(simulator, report, declared)
             if pvt is not None:
@@ -448,7 +449,7 @@ def _specs(args) -> int:
 
 
 def _plot(args) -> int:
-    from sim.plot import plot_design
+    from sim.commands.plot import plot_design
 
     with _simulator(args) as simulator:
         design = _design_arg(args.params) if args.params else {}
@@ -462,7 +463,7 @@ def _plot(args) -> int:
 
 
 def _corners(args) -> int:
-    from sim.corners import corner_report
+    from sim.commands.corners import corner_report
 
     design = _design_arg(args.params) if args.params else {}
     corner_report(args, design)
@@ -470,7 +471,7 @@ def _corners(args) -> int:
 
 
 def _explore(args) -> int:
-    from sim.explore import explore
+    from sim.commands.explore import explore
 
     with _simulator(args) as simulator:
         explore(simulator, args.n, args.seed)

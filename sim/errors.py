@@ -1,6 +1,6 @@
 """Exceptions raised at the user boundary.
 
-Inside simulation loops failures are values (see ``sim.result.Status``); these
+Inside simulation loops failures are values (see ``sim.engine.result.Status``); these
 exceptions are for bad input that a user must fix, and the CLI turns them into
 one clear line and exit code 2 (``EXIT_USAGE``); ``OneLineArgumentParser``
 does the same for command-line syntax errors.

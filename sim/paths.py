@@ -11,7 +11,7 @@ Linux, ``~/Library/Application Support/jaxsizer`` on macOS,
     $JAXSIZER_HOME/
         models/<tech>/<device>/    fitted device networks (python -m surrogate.fit)
         models/<tech>/<circuit>/   fitted circuit surrogates
-        simulations.sqlite         the simulation store (sim.store)
+        simulations.sqlite         the simulation store (sim.storage.store)
         cache/sky130/<key>/        trimmed sky130 libraries and their size bins
         cache/sweeps/              device sweep tables behind the networks
 

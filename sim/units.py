@@ -1,8 +1,10 @@
-"""Numbers with units as people write them: ``12.8 MHz``, ``300 µW``."""
+"""Numbers with units as people write them (``12.8 MHz``, ``300 µW``) and as
+SPICE writes them (``1.5u``, ``10meg``)."""
 
 from __future__ import annotations
 
 import math
+import re
 
 _PREFIXES = [
     (1e9, "G"),
@@ -35,3 +37,31 @@ def engineering(value: float, unit: str = "", digits: int = 4) -> str:
         if abs(value) >= factor * 0.9995:
             return f"{value / factor:.{digits}g} {prefix}{unit}"
     return f"{value:.{digits}g} {unit}"
+
+
+# SPICE scale suffixes (case-insensitive; ``m`` is milli, ``meg`` mega).
+_SUFFIX = {
+    "t": 1e12,
+    "g": 1e9,
+    "meg": 1e6,
+    "k": 1e3,
+    "m": 1e-3,
+    "mil": 25.4e-6,
+    "u": 1e-6,
+    "n": 1e-9,
+    "p": 1e-12,
+    "f": 1e-15,
+}
+_NUMBER = re.compile(
+    r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|mil|[tgkmunpf])?", re.I
+)
+
+
+def spice_number(text: str) -> float:
+    """Parse a SPICE number with an optional scale suffix ("1.5u" -> 1.5e-6)."""
+    match = _NUMBER.match(text.strip())
+    if not match:
+        raise ValueError(f"not a SPICE number: {text!r}")
+    value = float(match.group(1))
+    suffix = (match.group(2) or "").lower()
+    return value * _SUFFIX.get(suffix, 1.0)

@@ -24,7 +24,7 @@ WIDTHS = (1e-6, 40e-6)  # m: request currents are Id/W times a width in this ran
 
 
 def bench_device(tech_name: str, device: str, n: int, fit: bool, pool) -> dict:
-    from sim.technology import load_technology
+    from sim.format.technology import load_technology
     from surrogate.device.closed_loop import run_closed_loop, sample_requests
     from surrogate.device.fit_device import DeviceFitConfig, cached_sweep
     from surrogate.device.sizing import DeviceModel
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fit", action="store_true", help="re-fit before measuring")
     add_json_option(parser, "the results", default="bench_device.json")
     args = parser.parse_args(argv)
-    from sim.backend import BackendConfig, make_backend
+    from sim.engine.backend import BackendConfig, make_backend
     from sim.errors import UserInputError
 
     rows = []

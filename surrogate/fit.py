@@ -21,11 +21,11 @@ from sim.cli_conventions import (
     keeps_stdout_for_json,
     write_json,
 )
+from sim.engine.pool import SimulatorUnavailable
 from sim.errors import EXIT_USAGE, UserInputError
 from sim.errors import OneLineArgumentParser as _Parser
 from sim.errors import positive_int as _positive_int
-from sim.pool import SimulatorUnavailable
-from sim.session import ProblemOptions, add_problem_options, options_from_args
+from sim.sizing.session import ProblemOptions, add_problem_options, options_from_args
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     device.add_argument("--quiet", action="store_true", help="no progress bars")
     circuit = sub.add_parser("circuit", help="fit a circuit surrogate")
     # --env/--circuit/--tech/--corner/--temperature/--space: the one problem
-    # option set (sim.session); without any of them, op2 on sky130
+    # option set (sim.sizing.session); without any of them, op2 on sky130
     add_problem_options(circuit, simulation=False)
     add_count_option(
         circuit,
@@ -162,7 +162,7 @@ def format_report(report: dict) -> str:
 
 
 def _device(args: argparse.Namespace) -> int:
-    from sim.technology import load_technology
+    from sim.format.technology import load_technology
     from surrogate.device.sweep import polarity_of
 
     polarity_of(load_technology(args.tech), args.device)  # before the heavy imports

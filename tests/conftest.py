@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.pool import SimulationPool
-from sim.store import SimulationStore
+from sim.engine.pool import SimulationPool
+from sim.storage.store import SimulationStore
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.session import ProblemOptions
+from sim.sizing.session import ProblemOptions
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "box_targets.py"
 

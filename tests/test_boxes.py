@@ -14,10 +14,10 @@ import pytest
 from benchmarks.__main__ import main as benchmarks_main
 from benchmarks.boxes.registry import BOXES_DIR, box_names, load_box
 from sim.errors import UserInputError
-from sim.session import ProblemOptions, open_session
-from sim.simulator import Simulator
-from sim.store import SimulationStore
-from sim.technology import load_technology
+from sim.format.technology import load_technology
+from sim.sizing.session import ProblemOptions, open_session
+from sim.sizing.simulator import Simulator
+from sim.storage.store import SimulationStore
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

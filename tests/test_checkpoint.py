@@ -16,7 +16,7 @@ import pytest
 from flax import nnx, serialization
 
 from sim.errors import UserInputError
-from sim.session import ProblemOptions
+from sim.sizing.session import ProblemOptions
 from tests.conftest import REPO
 from train.loop import BoxLoop, TrainConfig, config_to_dict
 from train.ppo import PPOConfig

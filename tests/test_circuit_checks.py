@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from sim.circuit import builtin_circuits, load_circuit
+from sim.engine.job import Analysis, SimulationJob
+from sim.engine.ngspice_session import classify_messages
+from sim.engine.result import Status
 from sim.errors import UserInputError
-from sim.job import Analysis, SimulationJob
-from sim.ngspice_session import classify_messages
-from sim.result import Status
-from sim.simulator import Simulator
-from sim.technology import load_technology
+from sim.format.circuit import builtin_circuits, load_circuit
+from sim.format.technology import load_technology
+from sim.sizing.simulator import Simulator
 from tests.conftest import write_circuit
 
 NETLIST = """\

@@ -7,10 +7,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from sim.problem import problem_for
-from sim.sampling import random_designs
-from sim.simulator import Simulator
-from sim.store import SimulationStore
+from sim.sizing.problem import problem_for
+from sim.sizing.sampling import random_designs
+from sim.sizing.simulator import Simulator
+from sim.storage.store import SimulationStore
 from surrogate.circuit.dataset import build_dataset, surrogate_features
 from surrogate.circuit.physics import (
     CLIP,
@@ -119,8 +119,8 @@ def test_physics_files_round_trip(op2_truth, tmp_path):
 
 
 def test_circuits_without_an_estimator_get_none():
-    from sim.circuit import load_circuit
-    from sim.technology import load_technology
+    from sim.format.circuit import load_circuit
+    from sim.format.technology import load_technology
 
     tech = load_technology("generic")
     circuit = load_circuit("op3", tech)
@@ -131,9 +131,9 @@ def test_circuits_without_an_estimator_get_none():
 def test_the_estimator_is_the_one_the_circuit_declares():
     import dataclasses
 
-    from sim.circuit import load_circuit
     from sim.errors import UserInputError
-    from sim.technology import load_technology
+    from sim.format.circuit import load_circuit
+    from sim.format.technology import load_technology
 
     tech = load_technology("generic")
     op2 = load_circuit("op2", tech)

@@ -168,7 +168,7 @@ def test_fit_cli_on_real_simulations_and_env_steps(fitted_by_cli, model):
         assert np.isfinite(entry["distilled_median_error"])
 
     from envs.surrogate_env import EnvParams, SurrogateEnv, surrogate_params
-    from sim.session import ProblemOptions, open_session
+    from sim.sizing.session import ProblemOptions, open_session
     from surrogate.circuit.store import load_surrogate
 
     loaded = load_surrogate(out)

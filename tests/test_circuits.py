@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from sim.circuit import Parameter, builtin_circuits, load_circuit
 from sim.errors import UserInputError
-from sim.sampling import random_designs
-from sim.simulator import Simulator
-from sim.technology import load_technology
+from sim.format.circuit import Parameter, builtin_circuits, load_circuit
+from sim.format.technology import load_technology
+from sim.sizing.sampling import random_designs
+from sim.sizing.simulator import Simulator
 
 OPAMPS = ["op1", "op2", "op3", "op4", "op5", "op6", "op8", "op9", "opamp3"]
 COMBINATIONS = [(c, t) for c in OPAMPS for t in ("generic", "sky130")] + [

@@ -30,7 +30,7 @@ ENTRY = {
     "benchmarks/box_targets.py": "benchmarks.box_targets",
 }
 # started by the pool, not by a user; the dispatcher itself
-INTERNAL = {"sim.worker", "jaxsizer"}
+INTERNAL = {"sim.engine.worker", "jaxsizer"}
 
 
 def _available(module: str) -> bool:
@@ -38,7 +38,7 @@ def _available(module: str) -> bool:
         importlib.import_module(module)
     except ModuleNotFoundError as error:
         if error.name and module.startswith(error.name):
-            return False  # not written yet (sim.store_export)
+            return False  # not written yet (sim.storage.store_export)
         pytest.skip(f"{module} needs {error.name}")
     return True
 

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from sim.circuit import BUILTIN_DIR, MAX_YAML_NODES, load_circuit, load_yaml
 from sim.cli import main as sim_main
 from sim.cli_conventions import max_count
+from sim.engine.pool import WORKERS_PER_CORE, capped_workers, default_workers
 from sim.errors import UserInputError
-from sim.pool import WORKERS_PER_CORE, capped_workers, default_workers
-from sim.problem import problem_for
-from sim.store import SimulationStore
-from sim.target_text import parse_target
-from sim.technology import load_technology, load_technology_file
+from sim.format.circuit import BUILTIN_DIR, MAX_YAML_NODES, load_circuit, load_yaml
+from sim.format.technology import load_technology, load_technology_file
+from sim.sizing.problem import problem_for
+from sim.sizing.target_text import parse_target
+from sim.storage.store import SimulationStore
 from tests.conftest import REPO, fill_store
 from train.__main__ import main as train_main
 from train.run_dir import RunDir
@@ -148,7 +148,7 @@ def test_store_whose_damage_message_is_not_utf8_is_one_line(tmp_path, monkeypatc
     """SQLite's message about a damaged header can quote bytes of the file
     that are not UTF-8, so Python raises UnicodeDecodeError instead of a
     DatabaseError (found by the trust fuzz at 500 mutations; injected here)."""
-    import sim.store as store_module
+    import sim.storage.store as store_module
 
     real_connect = sqlite3.connect
 

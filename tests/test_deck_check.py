@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from sim.circuit import BUILTIN_DIR, load_circuit
-from sim.deck_check import absolute_includes, expand_deck
+from sim.engine.deck_check import absolute_includes, expand_deck
 from sim.errors import UserInputError
-from sim.simulator import Simulator
-from sim.technology import load_technology
+from sim.format.circuit import BUILTIN_DIR, load_circuit
+from sim.format.technology import load_technology
+from sim.sizing.simulator import Simulator
 from tests.conftest import REPO, write_circuit
 
 CONTROL_SPELLINGS = [
@@ -199,8 +199,8 @@ def test_relative_include_resolves_against_the_template_folder(
 
 _SESSION_SCRIPT = """
 import json, sys
-from sim.job import Analysis, SimulationJob
-from sim.ngspice_session import NgspiceSession
+from sim.engine.job import Analysis, SimulationJob
+from sim.engine.ngspice_session import NgspiceSession
 
 canary = sys.argv[1]
 session = NgspiceSession()

@@ -11,7 +11,7 @@ import joblib
 import numpy as np
 import pytest
 
-from sim.technology import load_technology
+from sim.format.technology import load_technology
 from surrogate.device.branches import branch_separation
 from surrogate.device.closed_loop import run_closed_loop, sample_requests
 from surrogate.device.dataset import (

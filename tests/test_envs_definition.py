@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from envs import definition as d
-from sim.circuit import Parameter
+from sim.format.circuit import Parameter
 
 LOWER = np.array([True, True, True, False])  # a_0, ugbw, pm >=; power <=
 
@@ -127,9 +127,9 @@ def test_autockt_steps_and_reward():
 )
 def test_step_outcome_is_the_definitions_functions_wired_to_the_problem(circuit, kind):
     from envs.targets import draw_targets
-    from sim.circuit import load_circuit
-    from sim.problem import problem_for
-    from sim.technology import load_technology
+    from sim.format.circuit import load_circuit
+    from sim.format.technology import load_technology
+    from sim.sizing.problem import problem_for
 
     tech = load_technology("generic")
     problem = problem_for(load_circuit(circuit, tech), "generic", "tt")

@@ -19,7 +19,7 @@ from envs.spaces import OBSERVATION_LIMIT, observation_bounds
 from envs.spice_env import SpiceEnv
 from envs.vector_env import SpiceVectorEnv
 from sim.errors import UserInputError
-from sim.session import parse_env_id
+from sim.sizing.session import parse_env_id
 from surrogate.circuit.store import surrogate_dir
 
 ALL_IDS = sorted(i for i in registry if i.startswith("jaxsizer/"))

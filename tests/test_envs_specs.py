@@ -16,9 +16,9 @@ import pytest
 from envs.config import EnvConfig, build_problem
 from envs.specs import main, sample_targets
 from envs.targets import draw_target
-from sim.circuit import load_circuit
-from sim.problem import problem_for
-from sim.technology import load_technology
+from sim.format.circuit import load_circuit
+from sim.format.technology import load_technology
+from sim.sizing.problem import problem_for
 
 REPO = Path(__file__).resolve().parents[1]
 

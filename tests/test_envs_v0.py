@@ -12,7 +12,7 @@ import pytest
 from envs import electrical
 from envs.config import EnvConfig, build_problem
 from envs.sizing_procedures import PROCEDURES
-from sim.circuit import builtin_circuits
+from sim.format.circuit import builtin_circuits
 
 V0_CIRCUITS = [c for c in PROCEDURES if c in builtin_circuits()]
 
@@ -155,7 +155,7 @@ def test_generic_pair_lower_bound_leaves_the_tail_its_headroom():
     reason = _models_absent("generic")
     if reason:
         pytest.skip(reason)
-    from sim.technology import load_technology
+    from sim.format.technology import load_technology
 
     tech = load_technology("generic")
     model = electrical.load_device_models(tech)["nmos"]
@@ -219,9 +219,9 @@ def test_the_v0_procedure_is_the_one_the_circuit_declares():
     import dataclasses
 
     from envs.electrical import electrical_space
-    from sim.circuit import load_circuit
     from sim.errors import UserInputError
-    from sim.technology import load_technology
+    from sim.format.circuit import load_circuit
+    from sim.format.technology import load_technology
 
     op3 = load_circuit("op3", load_technology("generic"))
     assert electrical_space(op3) is PROCEDURES[op3.electrical_space]

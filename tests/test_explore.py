@@ -9,8 +9,8 @@ import json
 import numpy as np
 import pytest
 
-from sim.front import evolve_on_model
-from sim.targets import SpecRange, TargetBox
+from sim.format.targets import SpecRange, TargetBox
+from sim.search.front import evolve_on_model
 from train.explore import Explorer, StrategyLog, new_designs
 from train.loop import BoxLoop, TrainConfig, box_ceiling
 from train.sizer import harder

@@ -1,5 +1,5 @@
 """A sized design as a .subckt and testbenches that plain ``ngspice -b`` runs
-(sim.export): moved to a new directory and run there, they print the figures
+(sim.commands.export): moved to a new directory and run there, they print the figures
 the project's Simulator measured for the same design."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from sim.circuit import load_circuit
+from sim.commands.export import export_design, printed_figures
 from sim.errors import UserInputError
-from sim.export import export_design, printed_figures
-from sim.sampling import random_designs
-from sim.simulator import Simulator
-from sim.technology import load_technology
+from sim.format.circuit import load_circuit
+from sim.format.technology import load_technology
+from sim.sizing.sampling import random_designs
+from sim.sizing.simulator import Simulator
 from tests.conftest import REPO
 
 # Same models, analyses and measure definitions: the only difference is the
@@ -88,7 +88,7 @@ def test_twostage_generic_every_testbench_reproduces_the_simulator(
 
 
 def test_op2_sky130_spec_figures_with_the_pdk_library(tmp_path, pool, store):
-    from sim.sky130_models import find_sky130_models
+    from sim.format.sky130_models import find_sky130_models
 
     try:
         models = find_sky130_models()

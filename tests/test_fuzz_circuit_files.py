@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from sim.circuit import BUILTIN_DIR, load_circuit
+from sim.engine.result import Status
 from sim.errors import UserInputError
-from sim.result import Status
-from sim.simulator import Simulator
-from sim.technology import load_technology
+from sim.format.circuit import BUILTIN_DIR, load_circuit
+from sim.format.technology import load_technology
+from sim.sizing.simulator import Simulator
 
 N_MUTATIONS = 1200
 N_SIMULATED = 12

@@ -41,14 +41,14 @@ import numpy as np
 import pytest
 import yaml
 
-from sim.circuit import BUILTIN_DIR, MAX_YAML_NODES, load_circuit, load_yaml
-from sim.deck_check import expand_deck
+from sim.engine.deck_check import expand_deck
+from sim.engine.pool import SimulationPool
+from sim.engine.result import Status
 from sim.errors import UserInputError
-from sim.pool import SimulationPool
-from sim.result import Status
-from sim.simulator import Simulator
-from sim.store import SimulationStore
-from sim.technology import GENERIC_LIBRARY, load_technology_file
+from sim.format.circuit import BUILTIN_DIR, MAX_YAML_NODES, load_circuit, load_yaml
+from sim.format.technology import GENERIC_LIBRARY, load_technology_file
+from sim.sizing.simulator import Simulator
+from sim.storage.store import SimulationStore
 from tests.conftest import fill_store
 from train.run_dir import RunDir
 

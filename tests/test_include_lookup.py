@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from sim.circuit import load_circuit
+from sim.engine.pool import SimulationPool
 from sim.errors import UserInputError
-from sim.pool import SimulationPool
-from sim.simulator import Simulator
-from sim.technology import load_technology
+from sim.format.circuit import load_circuit
+from sim.format.technology import load_technology
+from sim.sizing.simulator import Simulator
 from tests.conftest import write_circuit
 
 _YAML = """\

@@ -33,7 +33,7 @@ def test_every_public_name_resolves_from_this_installation():
     assert ROOT == REPO
     for name in jaxsizer.__all__:
         assert callable(getattr(jaxsizer, name)), name
-    assert jaxsizer.Simulator.__module__ == "sim.simulator"
+    assert jaxsizer.Simulator.__module__ == "sim.sizing.simulator"
     with pytest.raises(AttributeError):
         jaxsizer.no_such_name  # noqa: B018
 
@@ -48,7 +48,7 @@ def test_a_foreign_module_of_a_layer_name_is_refused(monkeypatch, tmp_path):
 
 
 def test_help_of_a_subcommand_whose_extra_is_missing(monkeypatch, capsys):
-    monkeypatch.delitem(sys.modules, "sim.server", raising=False)
+    monkeypatch.delitem(sys.modules, "sim.commands.server", raising=False)
     monkeypatch.setitem(sys.modules, "fastapi", None)  # as if not installed
     assert run(("server",), COMMANDS[("server",)], ["--help"]) == 0
     out = capsys.readouterr().out

@@ -2,7 +2,7 @@
 
 One small user circuit per analysis type (R, C, L, E, G, B elements only, on
 the generic technology, VDD = 1.2 V) with analytic answers; together they use
-every kind of ``sim.measure_kinds.KINDS``.
+every kind of ``sim.format.measure_kinds.KINDS``.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.measure_kinds import KINDS
-from sim.pool import SimulationPool
-from sim.simulator import Simulator
-from sim.store import SimulationStore
+from sim.engine.pool import SimulationPool
+from sim.format.measure_kinds import KINDS
+from sim.sizing.simulator import Simulator
+from sim.storage.store import SimulationStore
 from tests.conftest import write_circuit
 
 VDD = 1.2

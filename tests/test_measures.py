@@ -1,4 +1,5 @@
-"""Tests of sim.measures against circuits with analytic answers, run in ngspice."""
+"""Tests of sim.format.measures against circuits with analytic answers, run in
+ngspice."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from sim import measures
-from sim.measures import Region
+from sim.format import measures
+from sim.format.measures import Region
 
 # One VCCS stage: (gm in S, load R in ohm, load C in F). gm < 0 inverts.
 Stage = tuple[float, float, float]

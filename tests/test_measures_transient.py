@@ -1,4 +1,5 @@
-"""Tests of the transient, noise, DC-sweep and rejection measures of sim.measures.
+"""Tests of the transient, noise, DC-sweep and rejection measures of
+sim.format.measures.
 
 Synthetic traces with exact answers first, then circuits with analytic answers
 simulated in ngspice (`ngspice -b`, as in tests/test_measures.py).
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import measures
+from sim.format import measures
 from tests.test_measures import run_ngspice
 
 BOLTZMANN = 1.380649e-23  # J/K

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.deck_check import expand_deck
+from sim.engine.deck_check import expand_deck
 from sim.errors import UserInputError
-from sim.simulator import Simulator
+from sim.sizing.simulator import Simulator
 from tests.conftest import REPO
 from tests.test_deck_check import _st1_copy
 
@@ -106,8 +106,8 @@ def test_star_hash_in_a_library_section_and_a_technology_model_file(canary, tmp_
 _INIT_SCRIPT = """
 import json, os, sys
 from pathlib import Path
-from sim.worker import enter_private_folder
-from sim.ngspice_session import NgspiceSession
+from sim.engine.worker import enter_private_folder
+from sim.engine.ngspice_session import NgspiceSession
 
 root = Path(sys.argv[1])
 enter_private_folder(root)

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from sim import paths
-from sim.store import SimulationStore, default_store_path
+from sim.storage.store import SimulationStore, default_store_path
 from surrogate.circuit.store import surrogate_dir
 from surrogate.device.model_file import model_dir, sweep_cache_dir
 from surrogate.model_paths import SHIPPED_MODELS, output_dir
@@ -27,7 +27,7 @@ def home(tmp_path, monkeypatch):
 
 
 def test_one_variable_moves_everything(home):
-    from sim.sky130_models import _default_cache_root
+    from sim.format.sky130_models import _default_cache_root
 
     assert paths.jaxsizer_home() == home
     assert default_store_path() == home / "simulations.sqlite"

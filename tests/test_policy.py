@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from sim.session import ProblemOptions, open_session
+from sim.sizing.session import ProblemOptions, open_session
 from surrogate.circuit.model import Ensemble, surrogate_arrays
 from tests.test_ppo import ReachTarget
 from train.loop import TrainConfig

@@ -10,12 +10,12 @@ import time
 import numpy as np
 import pytest
 
-from sim.job import Analysis, SimulationJob
-from sim.pool import SimulationPool
-from sim.reference import run_batch
-from sim.result import Status
-from sim.sampling import random_designs
-from sim.simulator import Simulator
+from sim.engine.job import Analysis, SimulationJob
+from sim.engine.pool import SimulationPool
+from sim.engine.reference import run_batch
+from sim.engine.result import Status
+from sim.sizing.sampling import random_designs
+from sim.sizing.simulator import Simulator
 from tests.conftest import write_circuit
 
 

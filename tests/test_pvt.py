@@ -10,20 +10,20 @@ import sys
 import numpy as np
 import pytest
 
-from sim.circuit import load_circuit
 from sim.errors import UserInputError
-from sim.problem import spec_circuit
-from sim.pvt.conditions import (
+from sim.format.circuit import load_circuit
+from sim.format.pvt_conditions import (
     Condition,
     Declaration,
     parse_declaration,
     resolve,
     worst_case,
 )
+from sim.format.technology import load_technology
 from sim.pvt.verify import ConditionalVerifier
-from sim.session import ProblemOptions, open_session
-from sim.simulator import Simulator
-from sim.technology import load_technology
+from sim.sizing.problem import spec_circuit
+from sim.sizing.session import ProblemOptions, open_session
+from sim.sizing.simulator import Simulator
 from tests.conftest import REPO
 
 
@@ -210,7 +210,7 @@ def test_the_condition_that_failed_before_goes_right_after_the_nominal(amp):
 
 def test_many_designs_go_through_each_condition_in_one_batch(amp, cs_amp):
     verifier, _ = amp
-    from sim.sampling import random_designs
+    from sim.sizing.sampling import random_designs
 
     v = verifier()
     designs = random_designs(v.circuit, 6, 0)
@@ -242,7 +242,7 @@ def test_without_pvt_the_nominal_path_is_unchanged(store, pool):
 
 # -- the exported testbench of a condition ------------------------------------
 def test_exported_testbench_of_a_condition_prints_its_figures(tmp_path, pool, store):
-    from sim.export import export_conditions, printed_figures
+    from sim.commands.export import export_conditions, printed_figures
 
     generic = load_technology("generic")
     circuit = load_circuit("op2", generic).restricted(["a_0", "ugbw", "power"])
@@ -324,7 +324,7 @@ class _ClosestSizer:
 
 
 def test_derating_learned_from_a_failure_meets_every_condition(amp):
-    from sim.sampling import random_designs
+    from sim.sizing.sampling import random_designs
     from train.pvt_sizing import PvtSizer
 
     verifier, full = amp
@@ -348,8 +348,8 @@ def test_derating_learned_from_a_failure_meets_every_condition(amp):
 
 # -- the all-condition ceiling (sim specs --pvt) --------------------------------
 def test_all_condition_ceiling_is_verified_and_below_the_nominal(amp):
-    from sim.archive import SpiceEvaluator
     from sim.pvt.ceiling import pvt_ceiling
+    from sim.search.archive import SpiceEvaluator
 
     verifier, _ = amp
     v = verifier()

@@ -12,10 +12,10 @@ import pytest
 
 pytest.importorskip("ray")
 
-from sim.backend import BackendConfig, make_backend  # noqa: E402
-from sim.sampling import random_designs  # noqa: E402
-from sim.simulator import Simulator  # noqa: E402
-from sim.store import SimulationStore  # noqa: E402
+from sim.engine.backend import BackendConfig, make_backend  # noqa: E402
+from sim.sizing.sampling import random_designs  # noqa: E402
+from sim.sizing.simulator import Simulator  # noqa: E402
+from sim.storage.store import SimulationStore  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -23,14 +23,14 @@ httpx = pytest.importorskip("httpx")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from sim.backend import BackendConfig  # noqa: E402
-from sim.circuit import load_circuit  # noqa: E402
+from sim.commands.server import ServerConfig, create_app, read_token  # noqa: E402
+from sim.engine.backend import BackendConfig  # noqa: E402
 from sim.errors import UserInputError  # noqa: E402
-from sim.sampling import random_designs  # noqa: E402
-from sim.server import ServerConfig, create_app, read_token  # noqa: E402
-from sim.simulator import Simulator  # noqa: E402
-from sim.store import SimulationStore  # noqa: E402
-from sim.technology import load_technology  # noqa: E402
+from sim.format.circuit import load_circuit  # noqa: E402
+from sim.format.technology import load_technology  # noqa: E402
+from sim.sizing.sampling import random_designs  # noqa: E402
+from sim.sizing.simulator import Simulator  # noqa: E402
+from sim.storage.store import SimulationStore  # noqa: E402
 from tests.conftest import REPO  # noqa: E402
 
 TOKEN = "test-token-5f0c1d2e"
@@ -164,7 +164,7 @@ def _free_port() -> int:
 
 
 class ServerProcess:
-    """``python -m sim.server`` on loopback, started and stopped by a test."""
+    """``python -m sim.commands.server`` on loopback, started and stopped by a test."""
 
     def __init__(self, directory: Path, port: int | None = None) -> None:
         self.directory = directory
@@ -185,7 +185,7 @@ class ServerProcess:
             [
                 sys.executable,
                 "-m",
-                "sim.server",
+                "sim.commands.server",
                 "--port",
                 str(self.port),
                 "--token-file",

@@ -1,5 +1,5 @@
 """``--space geometric|electrical|autockt`` (aliases v1, v0): parsed once in
-``sim.session``, read from an ``--env`` id, recorded in a run, and honoured by
+``sim.sizing.session``, read from an ``--env`` id, recorded in a run, and honoured by
 the commands that build an env or a policy (``envs.specs``, ``envs.bench``,
 ``python -m train`` and ``--spice-ppo``, ``train.size``/``train.eval``)."""
 
@@ -14,7 +14,7 @@ import pytest
 
 from envs.sizing_space import PolicyActions, space_session, space_variant
 from sim.errors import OneLineArgumentParser, UserInputError
-from sim.session import (
+from sim.sizing.session import (
     ProblemOptions,
     add_problem_options,
     env_id_parts,

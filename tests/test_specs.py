@@ -11,25 +11,25 @@ import numpy as np
 import pytest
 import yaml
 
-from sim.archive import SpiceEvaluator, archive_meets, oriented, pareto_mask
-from sim.circuit import BUILTIN_DIR, load_circuit
-from sim.front import (
+from sim.format.circuit import BUILTIN_DIR, load_circuit
+from sim.format.targets import TargetBox
+from sim.format.technology import load_technology
+from sim.search.archive import SpiceEvaluator, archive_meets, oriented, pareto_mask
+from sim.search.front import (
     crowding_distance,
     nondominated_ranks,
     sobol_points,
     survival_order,
 )
-from sim.simulator import Simulator
-from sim.specs import (
+from sim.search.specs import (
     SpecSearchConfig,
     _round_toward,
     box_yaml,
     run_spec_search,
     search_scales,
 )
-from sim.targeted import TargetedConfig, targeted_search
-from sim.targets import TargetBox
-from sim.technology import load_technology
+from sim.search.targeted import TargetedConfig, targeted_search
+from sim.sizing.simulator import Simulator
 from tests.test_cli import assert_refused, run_cli
 
 UNITS = {"a_0": "dB", "ugbw": "Hz", "pm": "deg", "i_supply": "A"}

@@ -13,10 +13,10 @@ import time
 
 import pytest
 
-from sim.result import Status
-from sim.sampling import random_designs
-from sim.simulator import Simulator
-from sim.store import SimulationStore
+from sim.engine.result import Status
+from sim.sizing.sampling import random_designs
+from sim.sizing.simulator import Simulator
+from sim.storage.store import SimulationStore
 from tests.conftest import REPO, write_circuit
 
 
@@ -72,7 +72,7 @@ def test_nan_and_inf_round_trip(store):
 def test_stored_text_is_sorted_json_with_null_and_inf_strings():
     """The finite fast path and the NaN/inf path write the same text as the
     plain rule (sorted keys; NaN -> null, +-inf -> "inf"/"-inf")."""
-    from sim.store import _dumps
+    from sim.storage.store import _dumps
 
     finite = {"b": 2.5, "a": -1e-300, "c": 3}
     assert _dumps(finite) == json.dumps(finite, sort_keys=True)
@@ -192,9 +192,9 @@ def test_failed_simulation_is_stored_with_status(tmp_path, pool, store):
 _KILLED_RUN = """\
 import sys
 
-from sim.sampling import random_designs
-from sim.simulator import Simulator
-from sim.store import SimulationStore
+from sim.sizing.sampling import random_designs
+from sim.sizing.simulator import Simulator
+from sim.storage.store import SimulationStore
 
 if __name__ == "__main__":
     store = SimulationStore(sys.argv[1])

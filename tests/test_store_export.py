@@ -1,4 +1,4 @@
-"""``python -m sim.store_export``: every stored simulation as one table row."""
+"""``python -m sim.storage.store_export``: every stored simulation as one table row."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import sys
 
 import pytest
 
-from sim.circuit import load_circuit
-from sim.sampling import random_designs
-from sim.simulator import Simulator
-from sim.store import SimulationStore
-from sim.store_export import main
-from sim.technology import load_technology
+from sim.format.circuit import load_circuit
+from sim.format.technology import load_technology
+from sim.sizing.sampling import random_designs
+from sim.sizing.simulator import Simulator
+from sim.storage.store import SimulationStore
+from sim.storage.store_export import main
 from tests.conftest import REPO
 
 
@@ -122,7 +122,7 @@ def test_bad_input_gives_one_line(filled_store, tmp_path, args, message):
     replace = {"STORE": str(filled_store), "NOTSQLITE": str(junk)}
     args = [replace.get(a, a) for a in args]
     proc = subprocess.run(
-        [sys.executable, "-m", "sim.store_export", *args],
+        [sys.executable, "-m", "sim.storage.store_export", *args],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -134,7 +134,7 @@ def test_bad_input_gives_one_line(filled_store, tmp_path, args, message):
 
 
 def test_every_flag_has_a_help():
-    from sim.store_export import _parser
+    from sim.storage.store_export import _parser
 
     parser = _parser()
     assert all(action.help for action in parser._actions)

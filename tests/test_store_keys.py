@@ -10,9 +10,9 @@ import textwrap
 
 import pytest
 
-from sim.sampling import random_designs
-from sim.simulator import Simulator
-from sim.store import SimulationStore
+from sim.sizing.sampling import random_designs
+from sim.sizing.simulator import Simulator
+from sim.storage.store import SimulationStore
 from tests.conftest import PTM45, REPO, write_circuit
 
 _RC_YAML = """\
@@ -145,9 +145,9 @@ def test_an_old_store_with_repeated_keys_keeps_the_newest_row(tmp_path):
 
 _WRITER = """
 import json, sys
-from sim.sampling import random_designs
-from sim.simulator import Simulator
-from sim.store import SimulationStore
+from sim.sizing.sampling import random_designs
+from sim.sizing.simulator import Simulator
+from sim.storage.store import SimulationStore
 
 if __name__ == "__main__":
     with SimulationStore(sys.argv[1]) as store:

@@ -11,7 +11,7 @@ import pytest
 
 from envs.specs import main as specs_main
 from sim.errors import UserInputError
-from sim.target_text import load_targets
+from sim.sizing.target_text import load_targets
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +26,8 @@ def specs_file(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def box():
-    from sim.session import ProblemOptions, open_session
-    from sim.store import SimulationStore
+    from sim.sizing.session import ProblemOptions, open_session
+    from sim.storage.store import SimulationStore
 
     options = ProblemOptions("twostage", "generic")
     session = open_session(options, store=SimulationStore(":memory:"))
@@ -67,7 +67,7 @@ def test_a_file_of_held_out_lists_only_is_refused_for_training(tmp_path, box):
 
 
 def test_the_trainer_never_trains_on_the_held_out_list(specs_file, tmp_path):
-    from sim.session import ProblemOptions
+    from sim.sizing.session import ProblemOptions
     from train.loop import BoxLoop, TrainConfig
 
     config = TrainConfig(

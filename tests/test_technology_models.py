@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sim import sky130_models
 from sim.errors import UserInputError
+from sim.format import sky130_models
 
 GENERIC_LIB = Path(__file__).resolve().parents[1] / "sim/technologies/generic.lib"
 NUMBER_LINE = re.compile(r"^(\w+)\s*=\s*([-+0-9.eE]+|nan|inf)\s*$", re.MULTILINE)

@@ -124,7 +124,7 @@ def test_the_stop_criterion_is_held_out_success(tmp_path):
     metrics = _lines(run / "metrics.jsonl")
     assert len(metrics) == 1 and metrics[0]["held_out_success"] >= 0.01
     # the held-out targets are the box draw of --held-out-seed, not training data
-    from sim.session import ProblemOptions, open_session
+    from sim.sizing.session import ProblemOptions, open_session
     from train.loop import config_from_dict
 
     config = config_from_dict(json.loads((run / "config.json").read_text()))
@@ -159,7 +159,7 @@ def test_refinement_meets_targets_the_bare_proposal_misses(trained_run):
     attempts 2-5 meet targets that the first proposal alone missed. The
     targets are the figures of random designs (feasible by construction)
     that no design of the run meets."""
-    from sim.sampling import random_designs
+    from sim.sizing.sampling import random_designs
     from train.sizing import TrainedSizer
 
     sizer = TrainedSizer(str(trained_run), workers=2, seed=3)
@@ -236,7 +236,7 @@ def test_size_a_partial_target_writes_netlist_and_plot(trained_run, tmp_path):
     result = json.loads((out / "result.json").read_text())
     # the exported subckt in its testbench, run by plain ngspice, gives the
     # figures train.size reported (same models; see tests/test_export.py)
-    from sim.export import printed_figures
+    from sim.commands.export import printed_figures
 
     assert (out / "twostage_sized.subckt").is_file()
     ran = _plain_ngspice(out / "twostage_tb.sp")

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.circuit import load_circuit
 from sim.errors import UserInputError
-from sim.sampling import random_designs
-from sim.simulator import Simulator
-from sim.technology import GENERIC_LIBRARY, load_technology
+from sim.format.circuit import load_circuit
+from sim.format.technology import GENERIC_LIBRARY, load_technology
+from sim.sizing.sampling import random_designs
+from sim.sizing.simulator import Simulator
 from tests.conftest import PTM45, REPO, write_circuit
 
 pytestmark = pytest.mark.skipif(

@@ -9,15 +9,15 @@ import textwrap
 
 import pytest
 
-import sim.worker
-from sim.pool import SimulationPool, SimulatorUnavailable
+import sim.engine.worker
+from sim.engine.pool import SimulationPool, SimulatorUnavailable
 from tests.conftest import REPO
 
 # No ``if __name__ == "__main__":`` guard, on purpose: a spawned worker that
 # re-ran this module would start a pool of its own.
 UNGUARDED = textwrap.dedent("""\
-    from sim.simulator import Simulator
-    from sim.store import SimulationStore
+    from sim.sizing.simulator import Simulator
+    from sim.storage.store import SimulationStore
 
     store = SimulationStore({store!r})
     simulator = Simulator("op2", "generic", n_workers=2, store=store)
@@ -88,7 +88,7 @@ def test_worker_that_dies_at_start_reports_its_stderr(monkeypatch):
         code = "import sys; sys.stderr.write('boom: cannot import xyz\\n'); sys.exit(3)"
         return [sys.executable, "-c", code]
 
-    monkeypatch.setattr(sim.worker, "worker_command", broken)
+    monkeypatch.setattr(sim.engine.worker, "worker_command", broken)
     with pytest.raises(SimulatorUnavailable) as caught:
         SimulationPool(2, timeout=10)
     message = str(caught.value)

@@ -19,10 +19,10 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from sim.backend import backend_from_args
 from sim.cli_conventions import add_json_option, keeps_stdout_for_json, write_json
+from sim.engine.backend import backend_from_args
 from sim.errors import OneLineArgumentParser, UserInputError
-from sim.session import add_problem_options, given_space, options_from_args
+from sim.sizing.session import add_problem_options, given_space, options_from_args
 from sim.verbosity import add_verbosity_options, progress, quiet_stdout
 from train.loop import TrainConfig, config_from_dict, config_to_dict
 from train.ppo import PPOConfig

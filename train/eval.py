@@ -31,9 +31,9 @@ from sim.cli_conventions import (
     write_json,
 )
 from sim.errors import OneLineArgumentParser, UserInputError
-from sim.pvt.conditions import conditions_for
-from sim.session import add_pvt_option
-from sim.target_text import load_targets, targets_json
+from sim.format.pvt_conditions import conditions_for
+from sim.sizing.session import add_pvt_option
+from sim.sizing.target_text import load_targets, targets_json
 from sim.verbosity import add_verbosity_options, progress
 
 

@@ -17,7 +17,7 @@ strategies, each producing designs to verify in ngspice:
   spec aims a step (``STEP`` box widths) past the best value any verified
   design reaches while meeting them: the verified front extended along that
   spec's axis, one step at a time.
-- ``front``: NSGA-II (``sim.front.evolve_on_model``) on the surrogate's
+- ``front``: NSGA-II (``sim.search.front.evolve_on_model``) on the surrogate's
   predictions, started from the verified designs, its non-dominated designs
   verified in ngspice, spread by crowding distance.
 
@@ -35,10 +35,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sim.archive import oriented
-from sim.front import FrontConfig, crowding_distance, evolve_on_model
-from sim.parameter_space import action_of, scale_action
-from sim.problem import SizingProblem
+from sim.search.archive import oriented
+from sim.search.front import FrontConfig, crowding_distance, evolve_on_model
+from sim.sizing.parameter_space import action_of, scale_action
+from sim.sizing.problem import SizingProblem
 from surrogate.circuit.dataset import surrogate_features
 from surrogate.circuit.model import from_model_units, predict_arrays
 from surrogate.circuit.search import (

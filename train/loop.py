@@ -45,11 +45,11 @@ import jax
 import numpy as np
 
 from envs.sizing_space import space_session
-from sim.backend import BackendConfig
-from sim.session import ProblemOptions, open_session
-from sim.simulator import Evaluation
-from sim.store import SimulationStore
-from sim.target_text import load_targets
+from sim.engine.backend import BackendConfig
+from sim.sizing.session import ProblemOptions, open_session
+from sim.sizing.simulator import Evaluation
+from sim.sizing.target_text import load_targets
+from sim.storage.store import SimulationStore
 from surrogate.circuit.dataset import (
     build_dataset_from_records,
     designs_from_actions,
@@ -79,8 +79,8 @@ CEILING_FILE = "ceiling.json"  # beside a circuit's YAML: {"ceiling": fraction}
 class TrainConfig:
     """Settings of a run; every field is a CLI flag (``--sim-budget`` ...)."""
 
-    problem: dict = field(default_factory=dict)  # sim.session.ProblemOptions
-    backend: dict = field(default_factory=dict)  # sim.backend.BackendConfig
+    problem: dict = field(default_factory=dict)  # sim.sizing.session.ProblemOptions
+    backend: dict = field(default_factory=dict)  # sim.engine.backend.BackendConfig
     run: str = "runs/default"
     seed: int = 0
     targets: str | None = None  # a target file standing in for the box
@@ -220,7 +220,7 @@ class BoxLoop:
         ``held_out`` list is the held-out set (at most ``held_out`` of them);
         a file without a held-out list has ``held_out`` of its targets (a
         fifth at most) set aside at random. A held-out list is never trained
-        on (``sim.target_text.load_targets``).
+        on (``sim.sizing.target_text.load_targets``).
         """
         config, box = self.config, self.problem.box
         if config.targets is None:

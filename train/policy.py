@@ -31,8 +31,8 @@ import numpy as np
 
 from envs.surrogate_env import EnvParams, SurrogateEnv, ensemble_predictor
 from sim.errors import UserInputError
-from sim.session import Session
-from sim.targets import TargetBox
+from sim.format.targets import TargetBox
+from sim.sizing.session import Session
 from train.checkpoint import runner_from_checkpoint
 from train.ppo import make_train, scan_updates
 from train.propose import make_proposer

@@ -4,7 +4,7 @@
 (``train.pvt_sizing``), verifies the returned design at every condition,
 prints the figure × condition table with the worst case and its margin,
 writes ``result.json`` (every condition) and a testbench per condition
-(``sim.export.export_conditions``: ``<out>/pvt/<corner>_<T>C_<s>vdd/``).
+(``sim.commands.export.export_conditions``: ``<out>/pvt/<corner>_<T>C_<s>vdd/``).
 ``eval_over_conditions`` sizes many targets and gives the fields
 ``train.eval`` adds to its report.
 """
@@ -185,7 +185,7 @@ def _summary(one: PvtResult, k: int, extra: int) -> str:
 
 
 def _export(sizer, params: dict, out: Path, conditions) -> None:
-    from sim.export import export_conditions
+    from sim.commands.export import export_conditions
 
     simulator = getattr(sizer.session.simulator, "_simulator", sizer.session.simulator)
     try:

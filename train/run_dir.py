@@ -104,8 +104,8 @@ def check_config_shape(data: dict) -> str | None:
     too), the problem and backend settings objects that build."""
     import dataclasses
 
-    from sim.backend import BackendConfig
-    from sim.session import ProblemOptions
+    from sim.engine.backend import BackendConfig
+    from sim.sizing.session import ProblemOptions
     from train.loop import TrainConfig
     from train.ppo import PPOConfig
 
@@ -275,7 +275,7 @@ class RunDir:
 
     # -- what the run was trained on ----------------------------------------------
     def check_fingerprint(self, fingerprint: str) -> None:
-        """Record the problem's fingerprint (``sim.session.Session.fingerprint``)
+        """Record the problem's fingerprint (``sim.sizing.session.Session.fingerprint``)
         on the run's first use; refuse later uses whose circuit or technology
         files, target box, parameter space or ngspice changed since."""
         path = self.path / "fingerprint.txt"

@@ -5,7 +5,7 @@
 
 Prints the parameter table and performance vs target, writes result.json,
 the sized circuit as a reusable ``<circuit>_sized.subckt`` with a testbench
-``<circuit>_tb.sp`` that plain ``ngspice -b`` runs (see ``sim.export``) and a
+``<circuit>_tb.sp`` that plain ``ngspice -b`` runs (see ``sim.commands.export``) and a
 Bode plot, and says so plainly when no candidate meets the target (showing
 the closest).
 """
@@ -29,8 +29,8 @@ from sim.cli_conventions import (
     write_json,
 )
 from sim.errors import OneLineArgumentParser, UserInputError
-from sim.pvt.conditions import conditions_for
-from sim.session import add_pvt_option
+from sim.format.pvt_conditions import conditions_for
+from sim.sizing.session import add_pvt_option
 from sim.units import engineering
 from sim.verbosity import add_verbosity_options, progress
 
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.max_sims < 1:
             raise UserInputError("--max-sims must be at least 1")
-        from sim.target_text import parse_target, target_vector
+        from sim.sizing.target_text import parse_target, target_vector
         from train.sizing import TrainedSizer
 
         sizer = TrainedSizer(args.run, args.workers)
@@ -178,7 +178,7 @@ def result_json(sizer, result) -> dict:
     """The sizing as JSON: target (SI, specs left out carry no requirement),
     whether it was met, new SPICE sims, parameters (SI), every verified figure
     and per-spec margins (>= 0 met, in units of the box's width)."""
-    from sim.target_text import targets_json
+    from sim.sizing.target_text import targets_json
 
     def number(value: float) -> float | None:
         return float(value) if math.isfinite(value) else None
@@ -211,9 +211,9 @@ def result_json(sizer, result) -> dict:
 
 
 def _write(sizer, result, out: Path) -> None:
-    from sim.export import export_design
-    from sim.plot import plot_design
-    from sim.simulator import Simulator
+    from sim.commands.export import export_design
+    from sim.commands.plot import plot_design
+    from sim.sizing.simulator import Simulator
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "result.json").write_text(json.dumps(result_json(sizer, result), indent=1))

@@ -34,9 +34,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from sim.errors import UserInputError
-from sim.parameter_space import action_of
-from sim.problem import SizingProblem
-from sim.simulator import Evaluation, Simulator
+from sim.sizing.parameter_space import action_of
+from sim.sizing.problem import SizingProblem
+from sim.sizing.simulator import Evaluation, Simulator
 from surrogate.circuit.dataset import surrogate_features
 from surrogate.circuit.model import predict_arrays
 from surrogate.circuit.search import SearchConfig, best_per_target, make_search

@@ -24,10 +24,10 @@ import numpy as np
 from flax import nnx
 
 from envs.sizing_space import space_session
-from sim.backend import BackendConfig
+from sim.engine.backend import BackendConfig
 from sim.errors import UserInputError
-from sim.session import open_session
-from sim.store import SimulationStore
+from sim.sizing.session import open_session
+from sim.storage.store import SimulationStore
 from surrogate.circuit.search import make_search
 from surrogate.circuit.store import load_surrogate_arrays
 from train.checkpoint import (

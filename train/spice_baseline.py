@@ -20,7 +20,7 @@ import numpy as np
 from envs import definition as d
 from envs.sizing_space import PolicyActions
 from envs.targets import draw_targets
-from sim.session import open_session
+from sim.sizing.session import open_session
 from train.checkpoint import from_named, to_named
 from train.loop import TrainConfig, config_to_dict
 from train.ppo import Transition, make_learner

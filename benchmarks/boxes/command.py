@@ -48,8 +48,8 @@ from benchmarks.boxes.registry import Box, box_names, load_box, load_boxes
 from benchmarks.sizing_report import environment, plot_success
 from sim.cli_conventions import add_out_option
 from sim.errors import UserInputError, positive_int
-from sim.simulator import Simulator
-from sim.store import SimulationStore
+from sim.sizing.simulator import Simulator
+from sim.storage.store import SimulationStore
 
 METHODS = ("ours", "ours-no-policy", "random-pool", "random", "cmaes")
 OURS = ("ours", "ours-no-policy")

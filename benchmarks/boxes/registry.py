@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.archive import archive_meets
 from sim.errors import UserInputError
-from sim.session import ProblemOptions, open_session
-from sim.store import SimulationStore
+from sim.search.archive import archive_meets
+from sim.sizing.session import ProblemOptions, open_session
+from sim.storage.store import SimulationStore
 
 BOXES_DIR = Path(__file__).resolve().parent
 FACTS = "box.json"

@@ -1,6 +1,6 @@
 """The all-condition feasibility ceiling of a target box (``sim specs --pvt``).
 
-The nominal search (``sim.specs``) leaves an archive of verified designs and
+The nominal search (``sim.search.specs``) leaves an archive of verified designs and
 the ceiling's targets. A target is met at every condition when some design
 meets it at each; the candidates are the archive's designs meeting it at the
 nominal condition, most slack first (``best_margin``), at most
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.archive import archive_meets, best_margin
+from sim.search.archive import archive_meets, best_margin
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def pvt_ceiling(
     progress: bool = True,
 ) -> PvtCeiling:
     """The all-condition ceiling of ``targets`` ``[T, m]`` from ``archive``
-    (``sim.archive.DesignArchive`` of nominal results, same spec order as
+    (``sim.search.archive.DesignArchive`` of nominal results, same spec order as
     ``verifier.box``).
 
     Targets go ``chunk`` at a time; a design verified at every condition is

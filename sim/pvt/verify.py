@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.errors import UserInputError
-from sim.pvt.conditions import Condition, ConditionSet, worst_case
-from sim.simulator import Evaluation, Simulator
+from sim.format.pvt_conditions import Condition, ConditionSet, worst_case
+from sim.sizing.simulator import Evaluation, Simulator
 
 
 @dataclass
@@ -59,7 +59,7 @@ class Verdict:
 
     def worst(self) -> tuple[np.ndarray, np.ndarray]:
         """(worst figure ``[m]``, its condition index ``[m]``) over the
-        simulated conditions (``sim.pvt.conditions.worst_case``)."""
+        simulated conditions (``sim.format.pvt_conditions.worst_case``)."""
         rows = np.flatnonzero(self.simulated)
         worst, index = worst_case(self.figures[rows], self.lower)
         return worst, rows[index]
@@ -68,7 +68,7 @@ class Verdict:
 class ConditionalVerifier:
     """Verifies designs of ``circuit`` over ``conditions`` (see the module).
 
-    ``circuit`` is a loaded ``sim.circuit.Circuit`` (loaded with the
+    ``circuit`` is a loaded ``sim.format.circuit.Circuit`` (loaded with the
     unscaled ``technology``), ``box`` its spec box (the figures checked);
     ``backend`` and ``store`` are shared by every condition's simulator;
     ``simulators`` may hand in ones already open (the session's nominal).
@@ -102,7 +102,7 @@ class ConditionalVerifier:
 
     @classmethod
     def for_session(cls, session, conditions: ConditionSet | None = None):
-        """The verifier of a ``sim.session.Session``'s problem and conditions
+        """The verifier of a ``sim.sizing.session.Session``'s problem and conditions
         (default ``session.conditions``), sharing its backend and store.
         A simulator wrapping another (``_simulator``: the electrical space's)
         is unwrapped: designs here are the circuit's own parameters."""

@@ -2,14 +2,14 @@
 
 Designs are drawn from a scrambled Sobol sequence over the action space (each
 parameter on its own scale, integers and grids snapped), simulated through
-``sim.simulator.Simulator`` (which serves repeats from the simulation store),
+``sim.sizing.simulator.Simulator`` (which serves repeats from the simulation store),
 and turned into arrays in *model units*:
 ``log10(|x|)`` for figures spanning decades (their sign is fixed per figure
 and kept aside), the value itself for dB, degrees, volts.
 
 The ``definition`` arguments are any object with ``scale`` (a
-``sim.parameter_space.ActionScale``), ``figures``, ``op_names``,
-``figure_log`` and ``op_log`` — in practice ``sim.problem.SizingProblem``,
+``sim.sizing.parameter_space.ActionScale``), ``figures``, ``op_names``,
+``figure_log`` and ``op_log`` — in practice ``sim.sizing.problem.SizingProblem``,
 which this module does not import (the data flow runs sim -> surrogate ->
 envs).
 """
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import qmc
 
-from sim.parameter_space import ActionScale, scale_action
+from sim.sizing.parameter_space import ActionScale, scale_action
 
 # A design counts as valid when it simulated and its op-amp figures exist.
 REQUIRED_FINITE = ("a_0", "ugbw", "pm")
@@ -89,7 +89,7 @@ def to_model_units(raw: np.ndarray, log_mask: np.ndarray) -> np.ndarray:
 
 
 def build_dataset(definition, evaluations: Sequence) -> CircuitDataset:
-    """Arrays from ``sim.simulator.Evaluation``s (any status)."""
+    """Arrays from ``sim.sizing.simulator.Evaluation``s (any status)."""
     names = output_names(definition)
     log_mask = output_log_mask(definition)
     params = np.asarray(

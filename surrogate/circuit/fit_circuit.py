@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.parameter_space import scale_action
-from sim.problem import problem_for
-from sim.simulator import Simulator
+from sim.sizing.parameter_space import scale_action
+from sim.sizing.problem import problem_for
+from sim.sizing.simulator import Simulator
 from surrogate.circuit.accuracy import accuracy
 from surrogate.circuit.dataset import (
     build_dataset,

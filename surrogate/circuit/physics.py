@@ -19,7 +19,7 @@ same split and settings): a_0's median error went from 0.645 to 0.403 dB,
 ugbw's from 2.8 % to 2.2 %.
 
 Estimators (``ESTIMATORS``, by name): ``op2``. A circuit names its own in its
-YAML (``surrogate_physics: op2``, ``sim.circuit.Circuit.surrogate_physics``);
+YAML (``surrogate_physics: op2``, ``sim.format.circuit.Circuit.surrogate_physics``);
 circuits that name none fit without physics.
 Units: SI; pmos voltages and currents are magnitudes (the device networks'
 convention).
@@ -303,7 +303,7 @@ def physics_for(circuit, technology, scale, root: Path | None = None) -> Physics
     the circuit declares no estimator (``surrogate_physics``) or the
     technology has no device networks (an unknown estimator name is a
     ``UserInputError``).
-    ``circuit``: ``sim.circuit.Circuit``; ``technology``: its ``Technology``;
+    ``circuit``: ``sim.format.circuit.Circuit``; ``technology``: its ``Technology``;
     ``scale``: the v1 ``ActionScale``. Call ``fit_scaling`` before use."""
     from surrogate.circuit.dataset import feature_bounds
     from surrogate.device.model_file import load_network, model_dir, read_model_json

@@ -3,7 +3,7 @@
 For every (target, start) pair, gradient ascent (optax Adam) on a smooth
 minimum of the predicted spec margins (``TargetBox.margin``: positive where a
 spec is met, in units of the box's width) over the continuous relaxation of
-the parameter space (``sim.parameter_space.relaxed_params``: integers and
+the parameter space (``sim.sizing.parameter_space.relaxed_params``: integers and
 grid values between their neighbours). Margins are taken pessimistically, at
 the ensemble mean minus ``caution`` calibrated spreads in the direction that
 hurts, so the search stays where the surrogate is trusted. A trust region
@@ -27,9 +27,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from sim.parameter_space import relaxed_params, scale_action
-from sim.problem import SizingProblem
-from sim.targets import NO_REQUIREMENT
+from sim.format.targets import NO_REQUIREMENT
+from sim.sizing.parameter_space import relaxed_params, scale_action
+from sim.sizing.problem import SizingProblem
 from surrogate.circuit.dataset import surrogate_features
 from surrogate.circuit.model import from_model_units, predict_arrays
 

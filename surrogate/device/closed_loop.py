@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.backend import SimulationBackend
-from sim.technology import load_technology
+from sim.engine.backend import SimulationBackend
+from sim.format.technology import load_technology
 from surrogate.device.dataset import INVERSE_REGION, inverse_arrays, region_mask
 from surrogate.device.sizing import DeviceModel
 from surrogate.device.sweep import op_jobs

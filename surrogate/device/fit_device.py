@@ -23,8 +23,8 @@ import numpy as np
 from sklearn.preprocessing import MinMaxScaler
 from tqdm.auto import tqdm
 
-from sim.backend import BackendConfig, make_backend
-from sim.technology import Technology, load_technology
+from sim.engine.backend import BackendConfig, make_backend
+from sim.format.technology import Technology, load_technology
 from surrogate.device.baseline import PlaneInterpolator
 from surrogate.device.branches import branch_separation
 from surrogate.device.dataset import (

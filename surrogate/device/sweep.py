@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.backend import SimulationBackend
+from sim.engine.backend import SimulationBackend
+from sim.engine.job import Analysis, SimulationJob
 from sim.errors import UserInputError
-from sim.job import Analysis, SimulationJob
-from sim.netlist import format_value
-from sim.technology import Technology
+from sim.format.netlist import format_value
+from sim.format.technology import Technology
 from surrogate.device.table import QUANTITIES, SweepTable
 
 DEVICES = {
