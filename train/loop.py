@@ -46,7 +46,7 @@ from train.curve import write_curve
 from train.explore import Explorer
 from train.policy import Policy
 from train.progress import HeldOutProgress
-from train.resume import resume, save_checkpoint
+from train.resume import resume_loop, save_checkpoint
 from train.rounds import LoopState, room
 from train.run import Run, target_sets
 from train.run_dir import RunDir
@@ -56,11 +56,11 @@ class BoxLoop(Run):
     """A run opened to train; ``run()`` trains until the goal, patience or
     budget. ``state`` is the loop's ``LoopState``."""
 
-    def __init__(self, config: TrainConfig, resume_run: bool = False) -> None:
+    def __init__(self, config: TrainConfig, resume: bool = False) -> None:
         directory = RunDir(config.run)
         directory.lock()  # one writer per run directory
-        records = directory.verified() if resume_run else []
-        if not resume_run and directory.verified():
+        records = directory.verified() if resume else []
+        if not resume and directory.verified():
             raise FileExistsError(
                 f"{config.run} already holds a run: use --resume or another --run"
             )
@@ -83,8 +83,8 @@ class BoxLoop(Run):
             explorer=Explorer(self.problem, config.seed),
             fit=fit_config(config),
         )
-        if resume_run:
-            resume(self, self.state, self._done)
+        if resume:
+            resume_loop(self, self.state, self._done)
 
     # -- the state, by name ------------------------------------------------------
     @property

@@ -10,6 +10,7 @@ rollout state under named keys. Verified designs are not in it: they are
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from surrogate.circuit.store import load_surrogate_arrays
 from train.checkpoint import FORMAT, runner_to_named
@@ -33,7 +34,7 @@ def save_checkpoint(run: Run, state: LoopState) -> None:
     run.dir.save_checkpoint(saved)
 
 
-def resume(run: Run, state: LoopState, done) -> None:
+def resume_loop(run: Run, state: LoopState, done: Callable[[LoopState], bool]) -> None:
     """Continue from the run's checkpoint (nothing when there is none): the
     loop's state, the surrogate (fitted again from the verified designs, or
     the saved one when the run has nothing left to do: ``done(state)``) and
