@@ -32,7 +32,7 @@ import numpy as np
 from envs.sizing_space import space_session
 from sim.backend import BackendConfig
 from sim.errors import UserInputError
-from sim.session import open_session
+from sim.session import ProblemOptions, open_session
 from sim.simulator import Evaluation
 from sim.store import SimulationStore
 from sim.target_text import load_targets
@@ -189,6 +189,13 @@ class Run:
         self.session.close()
         self.store.close()
         self.dir.unlock()
+
+
+def run_options(path: str | Path) -> ProblemOptions:
+    """The problem options a run directory holds (its ``config.json``, read
+    as ``Run`` reads it); creates nothing, a ``UserInputError`` of one line
+    when ``path`` holds no run."""
+    return read_run_config(RunDir.existing(path)).options
 
 
 def open_existing(path: str | Path) -> tuple[RunDir, TrainConfig]:
