@@ -613,8 +613,9 @@ def main(argv: list[str] | None = None) -> int:
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     load_start = os.getloadavg()
     report = json.loads(args.eval_json.read_text())
-    config = json.loads((args.run / "config.json").read_text())
-    options = ProblemOptions.from_json(config["problem"])
+    from train.run import run_options
+
+    options = run_options(args.run)
     n_targets, seed = target_source(report, args.n, args.seed)
     ours_row = ours(report, args.run)
     budget = args.baseline_sims or max(5, math.ceil(ours_row["total_sims"] / n_targets))

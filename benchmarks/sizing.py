@@ -428,8 +428,9 @@ def load_problem(args) -> tuple[ProblemOptions, object, np.ndarray, Path]:
     ``--out``/targets.json (what ours' eval reads)."""
     options = ProblemOptions(args.circuit, args.tech, space=args.space or "geometric")
     if args.run:
-        config = json.loads((Path(args.run) / "config.json").read_text())
-        theirs = ProblemOptions.from_json(config["problem"])
+        from train.run import run_options
+
+        theirs = run_options(args.run)
         if (
             Path(theirs.circuit).stem != Path(options.circuit).stem
             or Path(theirs.tech).stem != Path(options.tech).stem

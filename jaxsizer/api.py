@@ -87,15 +87,13 @@ def train(**options: Any) -> dict:
     """
     pin(("sim", "surrogate", "envs", "train"))
     from train.__main__ import parse
-    from train.loop import BoxLoop, config_to_dict
+    from train.loop import BoxLoop
 
     if options.get("spice_ppo"):
         raise ValueError("train() runs the box loop; use python -m train --spice-ppo")
     config, resume, _ = parse(_argv(options))
-    loop = BoxLoop(config, resume)
+    loop = BoxLoop(config, resume)  # writes config.json for a new run
     try:
-        if not (loop.dir.path / "config.json").is_file():
-            loop.dir.write_config(config_to_dict(config))
         return loop.run()
     finally:
         loop.close()

@@ -18,7 +18,8 @@ from flax import nnx, serialization
 from sim.errors import UserInputError
 from sim.sizing.session import ProblemOptions
 from tests.conftest import REPO
-from train.loop import BoxLoop, TrainConfig, config_to_dict
+from train.config import TrainConfig, config_to_dict
+from train.loop import BoxLoop
 from train.ppo import PPOConfig
 
 

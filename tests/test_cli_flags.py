@@ -139,7 +139,7 @@ def test_every_flag_has_a_help(module, monkeypatch):
 
 def test_train_help_explains_every_flag():
     from train.__main__ import HELP, SKIPPED
-    from train.loop import TrainConfig
+    from train.config import TrainConfig
     from train.ppo import PPOConfig
 
     fields = [f"ppo_{f.name}" for f in PPOConfig.__dataclass_fields__.values()] + [

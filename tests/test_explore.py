@@ -11,8 +11,10 @@ import pytest
 
 from sim.format.targets import SpecRange, TargetBox
 from sim.search.front import evolve_on_model
+from train.ceiling import box_ceiling
+from train.config import TrainConfig
 from train.explore import Explorer, StrategyLog, new_designs
-from train.loop import BoxLoop, TrainConfig, box_ceiling
+from train.progress import HeldOutProgress
 from train.sizer import harder
 
 BOX = TargetBox(
@@ -38,14 +40,13 @@ def test_harder_moves_each_spec_toward_its_hard_end_by_box_widths():
     assert np.isnan(partial[0]) and np.isnan(partial[3])
 
 
-def _stub_loop(ceiling, curve, stale, best, goal=0.97, patience=4) -> BoxLoop:
+def _stub_loop(ceiling, curve, stale, best, goal=0.97, patience=4) -> HeldOutProgress:
     """A BoxLoop's stop state alone (no session, no simulator)."""
-    loop = object.__new__(BoxLoop)
-    loop.config = TrainConfig(goal=goal, held_out_patience=patience)
-    loop.ceiling = ceiling
-    loop.curve = [{"held_out_success": s} for s in curve]
-    loop.stale, loop.best = stale, best
-    return loop
+    config = TrainConfig(goal=goal, held_out_patience=patience)
+    curve = [{"held_out_success": s} for s in curve]
+    return HeldOutProgress(
+        config.goal, config.held_out_patience, ceiling, curve, best, stale
+    )
 
 
 def test_a_stall_below_the_ceiling_never_stops_the_run():

@@ -394,7 +394,7 @@ class Fuzz:
             path.write_bytes(bytes(data))
         try:
             directory = RunDir.existing(run)
-            from train.loop import config_from_dict
+            from train.config import config_from_dict
 
             config = config_from_dict(directory.read_config())
             config.options  # noqa: B018 - builds the problem options

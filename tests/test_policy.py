@@ -14,7 +14,7 @@ import pytest
 from sim.sizing.session import ProblemOptions, open_session
 from surrogate.circuit.model import Ensemble, surrogate_arrays
 from tests.test_ppo import ReachTarget
-from train.loop import TrainConfig
+from train.config import TrainConfig
 from train.policy import Policy, front_goals, one_member, pareto_front
 from train.ppo import PPOConfig, make_train, scan_updates
 

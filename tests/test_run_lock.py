@@ -16,7 +16,8 @@ import pytest
 from sim.errors import UserInputError
 from surrogate.circuit.dataset import designs_from_actions, sobol_actions
 from tests.conftest import REPO
-from train.loop import BoxLoop, TrainConfig, config_to_dict
+from train.config import TrainConfig, config_to_dict
+from train.loop import BoxLoop
 from train.run_dir import RunDir
 
 TINY = [

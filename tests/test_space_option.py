@@ -154,7 +154,7 @@ def test_autockt_reads_a_box_action_as_a_step_on_the_grid():
 
 def test_a_run_refuses_another_space_on_resume(tmp_path, capsys):
     from train.__main__ import main
-    from train.loop import TrainConfig, config_to_dict
+    from train.config import TrainConfig, config_to_dict
 
     run = tmp_path / "run"
     run.mkdir()

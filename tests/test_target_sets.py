@@ -68,7 +68,8 @@ def test_a_file_of_held_out_lists_only_is_refused_for_training(tmp_path, box):
 
 def test_the_trainer_never_trains_on_the_held_out_list(specs_file, tmp_path):
     from sim.sizing.session import ProblemOptions
-    from train.loop import BoxLoop, TrainConfig
+    from train.config import TrainConfig
+    from train.loop import BoxLoop
 
     config = TrainConfig(
         problem=ProblemOptions("twostage", "generic").to_json(),

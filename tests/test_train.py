@@ -125,7 +125,7 @@ def test_the_stop_criterion_is_held_out_success(tmp_path):
     assert len(metrics) == 1 and metrics[0]["held_out_success"] >= 0.01
     # the held-out targets are the box draw of --held-out-seed, not training data
     from sim.sizing.session import ProblemOptions, open_session
-    from train.loop import config_from_dict
+    from train.config import config_from_dict
 
     config = config_from_dict(json.loads((run / "config.json").read_text()))
     session = open_session(ProblemOptions.from_json(config.problem))
@@ -137,8 +137,8 @@ def test_the_stop_criterion_is_held_out_success(tmp_path):
 
 @pytest.mark.slow
 def test_hindsight_relabelling_gives_targets_equal_to_verified_figures(trained_run):
-    from train.sizer import hindsight_targets
     from train.sizing import TrainedSizer
+    from train.verified import hindsight_targets
 
     sizer = TrainedSizer(str(trained_run), workers=1)
     try:

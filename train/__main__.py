@@ -24,13 +24,13 @@ from sim.engine.backend import backend_from_args
 from sim.errors import OneLineArgumentParser, UserInputError
 from sim.sizing.session import add_problem_options, given_space, options_from_args
 from sim.verbosity import add_verbosity_options, progress, quiet_stdout
-from train.loop import TrainConfig, config_from_dict, config_to_dict
+from train.config import TrainConfig, config_from_dict
 from train.ppo import PPOConfig
 from train.run_dir import refuse_other_space
 
 SKIPPED = ("ppo", "problem", "backend", "workers")
 
-# One line per flag, with its unit (the fields of train.loop.TrainConfig and,
+# One line per flag, with its unit (the fields of train.config.TrainConfig and,
 # as --ppo-*, train.ppo.PPOConfig; a test checks that none is missing).
 HELP = {
     "run": "run directory (config, logs, checkpoints, verified designs)",
@@ -46,7 +46,7 @@ HELP = {
     "goal": "held-out success that ends training (fraction in (0, 1])",
     "held_out_patience": "held-out evaluations without improvement before "
     "stopping, counted only within 1 point of the box ceiling (count)",
-    "ceiling": "the box's feasibility ceiling (fraction; 0: ceiling.json beside "
+    "ceiling": "the box's feasibility ceiling (fraction; 0: box.json beside "
     "the circuit YAML, else unknown: a stall never stops the run)",
     "strategy_sims": "SPICE sims per round of the strategy run after a held-out "
     "stall (count)",
@@ -217,9 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from train.loop import BoxLoop
 
-        loop = BoxLoop(config, resume)
-        if not (loop.dir.path / "config.json").is_file():
-            loop.dir.write_config(config_to_dict(config))
+        loop = BoxLoop(config, resume)  # writes config.json for a new run
         bar = progress(config.max_rounds, "rounds", "round", args.verbosity)
         log = loop.dir.log
 

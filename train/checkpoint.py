@@ -11,7 +11,7 @@ pure-dict form and serialises with msgpack. It is read back into a
 each shape checked: a checkpoint never depends on the order in which JAX
 flattens a tree, and a mismatch is one clear line (``UserInputError``).
 
-The box trainer's checkpoint (``train.loop.BoxLoop.checkpoint``), format 2::
+The box trainer's checkpoint (``train.resume.save_checkpoint``), format 2::
 
     format                                      2
     round, best, stale, curve                   the loop's own state

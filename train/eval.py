@@ -6,10 +6,11 @@
 
 Targets are drawn uniformly from the circuit's declared box (``--n N``,
 ``--seed``; the default) or read from a target file. Every target is sized
-with at most ``--max-sims`` SPICE simulations (``train.sizer``); success means
-every spec met in ngspice. Prints a table (success, median and p90 sims per
-target, the run's training sims); ``--json`` also lists per target: met or
-missed, sims used, parameters, verified figures and per-spec margins.
+with at most ``--max-sims`` SPICE simulations (``train.evaluate``, the
+trainer's own held-out measure); success means every spec met in ngspice.
+Prints a table (success, median and p90 sims per target, the run's
+training sims); ``--json`` also lists per target: met or missed, sims
+used, parameters, verified figures and per-spec margins.
 
 ``--policy-only`` measures what the policy alone learned: its deterministic
 walk on the run's surrogate per target, the final design simulated once in
@@ -35,6 +36,8 @@ from sim.format.pvt_conditions import conditions_for
 from sim.sizing.session import add_pvt_option
 from sim.sizing.target_text import load_targets, targets_json
 from sim.verbosity import add_verbosity_options, progress
+from train.evaluate import evaluate as evaluate_sizer
+from train.evaluate import outcome
 
 
 def _parser() -> OneLineArgumentParser:
@@ -100,13 +103,14 @@ def evaluate(args) -> dict:
         if not conditions.single:  # met at every declared condition (sim.pvt)
             from train.pvt_report import eval_over_conditions
 
-            results, *pvt = eval_over_conditions(
+            found, *pvt = eval_over_conditions(
                 sizer, conditions, targets, args.max_sims
             )
+            results = outcome(found)
         elif args.policy_only:
             from train.policy import policy_only
 
-            results = policy_only(sizer, targets)
+            results = outcome(policy_only(sizer, targets))
         else:
             bar = progress(
                 len(targets) * args.max_sims,
@@ -115,15 +119,15 @@ def evaluate(args) -> dict:
                 getattr(args, "verbosity", 0),
             )
             with bar:
-                results = sizer.size(
-                    targets, args.max_sims, lambda done: bar.update(len(done))
+                results = evaluate_sizer(
+                    sizer, targets, args.max_sims, lambda done: bar.update(len(done))
                 )
         seconds = time.perf_counter() - started
         training = sizer.training_sims
     finally:
         sizer.close()
-    met = np.asarray([r.met for r in results] if pvt is None else pvt[0])
-    sims = np.asarray([r.sims for r in results] if pvt is None else pvt[1])
+    met = results.met if pvt is None else np.asarray(pvt[0])
+    sims = results.sims if pvt is None else np.asarray(pvt[1])
     per_target = [
         {
             "target": t,
@@ -136,7 +140,7 @@ def evaluate(args) -> dict:
                 zip(box.names, map(_clean, map(float, r.margins)), strict=True)
             ),
         }
-        for t, r in zip(targets_json(targets, box), results, strict=True)
+        for t, r in zip(targets_json(targets, box), results.results, strict=True)
     ]
     if pvt is not None:
         for one, extra in zip(per_target, pvt[3], strict=True):
@@ -152,9 +156,7 @@ def evaluate(args) -> dict:
         "median_sims_per_target": float(np.median(sims)),
         "p90_sims_per_target": float(np.percentile(sims, 90)),
         "mean_sims_per_target": float(sims.mean()),
-        "met_by_training_designs": int(
-            sum(r.source == "verified" and r.met for r in results)
-        ),
+        "met_by_training_designs": results.met_by_verified,
         "sizing_sims": int(sims.sum()),
         "training_sims": training,
         "sizing_seconds": seconds,

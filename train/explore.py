@@ -122,7 +122,7 @@ class Explorer:
     ) -> np.ndarray:
         """Up to ``count`` sizings ``[K, n]`` (SI) from strategy ``name``;
         ``unmet`` ``[U, m]`` are box targets no verified design meets;
-        ``verified`` is the run's ``train.sizer.VerifiedDesigns``."""
+        ``verified`` is the run's ``train.verified.VerifiedDesigns``."""
         if count <= 0:
             return np.zeros((0, len(self.problem.scale.names)))
         if name == "trust":

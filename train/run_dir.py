@@ -106,7 +106,7 @@ def check_config_shape(data: dict) -> str | None:
 
     from sim.engine.backend import BackendConfig
     from sim.sizing.session import ProblemOptions
-    from train.loop import TrainConfig
+    from train.config import TrainConfig
     from train.ppo import PPOConfig
 
     for cls, values, prefix in (

@@ -26,7 +26,7 @@ margin) and reports by how much each spec misses (``SizingResult.margins``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import jax
@@ -40,10 +40,10 @@ from sim.sizing.simulator import Evaluation, Simulator
 from surrogate.circuit.dataset import surrogate_features
 from surrogate.circuit.model import predict_arrays
 from surrogate.circuit.search import SearchConfig, best_per_target, make_search
+from train.verified import VerifiedDesigns
 
 # what a proposer gives for targets [T, m]: candidate sizings [T, K, n] (SI)
 Proposer = Callable[[np.ndarray], np.ndarray]
-TARGET_CHUNK = 100  # targets compared with every verified design at once
 MINIMISE_STEP = 0.05  # --minimise aims this share of the box's width lower
 
 
@@ -85,79 +85,6 @@ class SizingResult:
         return float(np.min(self.margins))
 
 
-class VerifiedDesigns:
-    """Designs verified in ngspice: sizings ``[N, n]`` (SI, in the problem's
-    parameter order), spec figures ``[N, m]`` (NaN for failed simulations),
-    and each one's parameter and performance dicts."""
-
-    def __init__(self, problem: SizingProblem) -> None:
-        self.problem = problem
-        self.sizings = np.zeros((0, len(problem.scale.names)))
-        self.figures = np.zeros((0, len(problem.specs)))
-        self.params: list[dict[str, float]] = []
-        self.performance: list[dict[str, float]] = []
-
-    def __len__(self) -> int:
-        return len(self.params)
-
-    def add(self, params: dict, performance: dict, ok: bool) -> None:
-        """One verified design (``ok``: the simulation succeeded)."""
-        problem = self.problem
-        sizing = np.asarray([params[n] for n in problem.scale.names], np.float64)
-        figures = problem.spec_vector(performance) if ok else np.nan
-        self.sizings = np.vstack([self.sizings, sizing[None]])
-        self.figures = np.vstack(
-            [self.figures, np.broadcast_to(figures, (1, len(problem.specs)))]
-        )
-        self.params.append(dict(params))
-        self.performance.append(dict(performance))
-
-    def add_record(self, record: dict) -> None:
-        """One design from a run's ``verified.jsonl`` record (JSON nulls are
-        missing figures)."""
-        performance = {
-            k: np.nan if v is None else v for k, v in record["performance"].items()
-        }
-        self.add(record["params"], performance, record["status"] == "ok")
-
-    def add_evaluations(self, evaluations: Sequence[Evaluation]) -> None:
-        for e in evaluations:
-            self.add(e.params, e.performance, e.ok)
-
-    def worst_margins(self, targets: np.ndarray) -> np.ndarray:
-        """``[T, N]``: each design's worst-spec margin for each target."""
-        box = self.problem.box
-        out = np.full((len(targets), len(self)), -np.inf)
-        for start in range(0, len(targets), TARGET_CHUNK):
-            chunk = np.asarray(targets[start : start + TARGET_CHUNK], np.float64)
-            margin = box.margin(self.figures[None], chunk[:, None]).min(axis=-1)
-            out[start : start + TARGET_CHUNK] = margin
-        return out
-
-    def meeting(self, targets: np.ndarray) -> np.ndarray:
-        """``[T]``: the design meeting each target with the largest worst-spec
-        margin, -1 where none does."""
-        if len(self) == 0:
-            return np.full(len(targets), -1)
-        box = self.problem.box
-        best = np.full(len(targets), -1)
-        for start in range(0, len(targets), TARGET_CHUNK):
-            chunk = np.asarray(targets[start : start + TARGET_CHUNK], np.float64)
-            met = box.met(self.figures[None], chunk[:, None])  # [t, N]
-            margin = box.margin(self.figures[None], chunk[:, None]).min(axis=-1)
-            margin = np.where(met, margin, -np.inf)
-            index = margin.argmax(axis=1)
-            best[start : start + TARGET_CHUNK] = np.where(met.any(axis=1), index, -1)
-        return best
-
-    def closest(self, targets: np.ndarray, k: int) -> np.ndarray:
-        """``[T, k]`` indices of the designs closest to meeting each target
-        (largest worst-spec margin first); fewer designs are repeated."""
-        margins = self.worst_margins(targets)
-        order = np.argsort(-margins, axis=1)[:, :k]
-        return np.resize(order, (len(targets), k)) if order.shape[1] < k else order
-
-
 def padded_search(search, arrays, targets, starts, correction):
     """``best_per_target`` of ``search`` (``make_search``) on targets
     ``[T, m]``, starts ``[T, S, n]`` and a correction, the batch padded to a
@@ -189,13 +116,6 @@ def harder(box, target: np.ndarray, delta: np.ndarray) -> np.ndarray:
     log = np.asarray(box.log)
     moved = np.where(log, target * np.exp(np.where(log, step, 0.0)), target + step)
     return np.where(np.isfinite(target), moved, target)
-
-
-def hindsight_targets(designs: VerifiedDesigns) -> np.ndarray:
-    """Every successfully simulated design relabelled as a solved target: its
-    verified spec figures ``[N_ok, m]``, which it meets by construction."""
-    ok = np.all(np.isfinite(designs.figures), axis=1)
-    return designs.figures[ok].copy()
 
 
 class Sizer:
@@ -297,7 +217,11 @@ class Sizer:
             j = int(hit[i])
             verified = self.verified
             results[i] = self._result(
-                targets[i], verified.params[j], verified.performance[j], 0, "verified"
+                targets[i],
+                verified.params_of(j),
+                verified.performance_of(j),
+                0,
+                "verified",
             )
             results[i].first_met = results[i]
         aims = targets.copy()  # what the search aims at (tightened to minimise)

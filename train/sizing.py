@@ -1,9 +1,9 @@
 """A trained run, opened for sizing (``train.size``, ``train.eval``).
 
-``TrainedSizer(run)`` loads what ``python -m train`` left in a run directory:
-the problem (``config.json``), the surrogate (``surrogate/``), the designs
-the run verified for training (``verified.jsonl``; held-out checks excluded)
-and the policy (``checkpoint.msgpack``), and sizes targets with
+``TrainedSizer(run)`` is the run (``train.run.Run``) opened for sizing: the
+problem (``config.json``), the surrogate (``surrogate/``), the designs the
+run verified for training (``verified.jsonl``; held-out checks excluded)
+and the policy (``checkpoint.msgpack``); it sizes targets with
 ``train.sizer.Sizer``. New simulations go to the run's own store.
 
 ``load_policy(run)`` gives the trained policy network alone, built from the
@@ -24,11 +24,9 @@ import numpy as np
 from flax import nnx
 
 from envs.sizing_space import space_session
-from sim.engine.backend import BackendConfig
 from sim.errors import UserInputError
 from sim.sizing.session import open_session
 from sim.storage.store import SimulationStore
-from surrogate.circuit.search import make_search
 from surrogate.circuit.store import load_surrogate_arrays
 from train.checkpoint import (
     from_named,
@@ -36,69 +34,32 @@ from train.checkpoint import (
     has_policy,
     positional_leaves,
 )
-from train.loop import HELD_OUT, Policy, TrainConfig, config_from_dict, policy_env
+from train.config import TrainConfig
+from train.policy import Policy, policy_env
 from train.ppo import make_learner
+from train.run import Run, open_existing, read_run_config
 from train.run_dir import RunDir
-from train.sizer import Sizer, SizerConfig, SizingResult, VerifiedDesigns
+from train.sizer import SizingResult
 
 
-class TrainedSizer:
-    """A run's sizer; ``size(targets, max_sims)`` as ``train.sizer.Sizer``."""
+class TrainedSizer(Run):
+    """A run opened to size; ``size(targets, max_sims)`` as
+    ``train.sizer.Sizer`` (``sizer``), the policy restored from the run's
+    checkpoint (``policy``, None when it trained none)."""
 
     def __init__(self, run: str, workers: int | None = None, seed: int = 0) -> None:
-        self.dir = RunDir.existing(run)
-        self.config = _run_config(self.dir)
-        if not (self.dir.path / "surrogate" / "surrogate.json").is_file():
-            raise UserInputError(f"{run}: no surrogate/ yet (train the run first)")
-        self.store = SimulationStore(self.dir.path / "simulations.sqlite")
-        backend = dict(self.config.backend)
-        backend["workers"] = workers if workers is not None else self.config.workers
-        self.session = space_session(  # the space the run was trained in
-            open_session(
-                self.config.options, store=self.store, backend=BackendConfig(**backend)
-            )
-        )
-        self.problem = self.session.problem
-        if backend.get("kind", "local") != "remote":
-            self.dir.check_fingerprint(self.session.fingerprint)
-        self.arrays = load_surrogate_arrays(self.dir.path / "surrogate")
-        self.verified = VerifiedDesigns(self.problem)
-        self.training_sims = 0
-        for record in self.dir.verified():
-            self.training_sims += 1
-            if record.get("purpose") != HELD_OUT:
-                self.verified.add_record(record)
-        proposer = self._policy_proposer()
-        self.sizer = Sizer(
-            self.problem,
-            self.session.simulator,
-            self.arrays,
-            self.verified,
-            SizerConfig(seed=seed),
-            proposer,
-            make_search(self.problem),
-        )
+        directory, config = open_existing(run)
+        records = directory.verified()
+        super().__init__(config, directory, records, workers)
+        self.arrays = load_surrogate_arrays(directory.path / "surrogate")
+        self.training_sims = len(records)
+        self.restore_policy(directory.load_checkpoint())
+        self.sizer = self.make_sizer(seed)
 
     def trained_policy(self) -> Policy | None:
         """The run's policy restored from its checkpoint, or None when the
         run trained none (``--policy-updates 0``)."""
-        state = self.dir.load_checkpoint()
-        if not self.config.policy_updates or not has_policy(state):
-            return None
-        policy = Policy(self.session, self.config)
-        policy.restore(
-            jax.random.key(self.config.seed),
-            self.arrays,
-            state,
-            str(self.dir.checkpoint_path),
-        )
-        return policy
-
-    def _policy_proposer(self):
-        policy = self.trained_policy()
-        if policy is None:
-            return None
-        return policy.proposer(self.arrays, self.config.seed)
+        return self.policy
 
     def size(
         self,
@@ -118,19 +79,6 @@ class TrainedSizer:
         path = self.dir.path / "held_out.json"
         return json.loads(path.read_text()) if path.is_file() else {}
 
-    def close(self) -> None:
-        self.session.close()
-        self.store.close()
-
-
-def _run_config(directory: RunDir) -> TrainConfig:
-    try:
-        return config_from_dict(directory.read_config())
-    except (OSError, ValueError, TypeError, KeyError) as error:
-        raise UserInputError(
-            f"{directory.path}: config.json is missing or unreadable ({error})"
-        ) from None
-
 
 def load_policy(run: str | Path) -> tuple[nnx.Module, TrainConfig]:
     """The policy network of a run and the run's config, from the run
@@ -147,7 +95,7 @@ def load_policy(run: str | Path) -> tuple[nnx.Module, TrainConfig]:
     ``UserInputError`` of one line.
     """
     directory = RunDir.existing(run)
-    config = _run_config(directory)
+    config = read_run_config(directory)
     state = directory.load_checkpoint()
     where = str(directory.checkpoint_path)
     saved = None if state is None else state.get("policy", state.get("baseline_policy"))

@@ -22,7 +22,7 @@ from envs.sizing_space import PolicyActions
 from envs.targets import draw_targets
 from sim.sizing.session import open_session
 from train.checkpoint import from_named, to_named
-from train.loop import TrainConfig, config_to_dict
+from train.config import TrainConfig, config_from_dict, config_to_dict
 from train.ppo import Transition, make_learner
 from train.run_dir import RunDir
 
@@ -149,8 +149,6 @@ def evaluate_baseline(
 
     Returns ``met [N]`` and ``sims [N]`` (simulations until met, or max_sims).
     """
-    from train.loop import config_from_dict
-
     directory = RunDir(run)
     config = config_from_dict(directory.read_config())
     problem = open_session(config.options, workers=workers)

@@ -11,7 +11,10 @@ templates), a README citing the published source of its target box, and
                  "sims": {...}, "seconds": ..., "date": ..., "command": ...}}
 
 ``ceiling`` is written by ``record_ceiling`` from a ``python -m sim specs
---json`` report of the declared box (null until measured).
+--json`` report of the declared box (null until measured), through
+``train.ceiling``: the one reader and writer of a box's ceiling, which
+``python -m train`` also reads when a run's circuit YAML sits in a box
+directory.
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ from sim.errors import UserInputError
 from sim.search.archive import archive_meets
 from sim.sizing.session import ProblemOptions, open_session
 from sim.storage.store import SimulationStore
+from train.ceiling import FACTS, read_ceiling, read_facts
+from train.ceiling import write_ceiling as write_box_ceiling
 
 BOXES_DIR = Path(__file__).resolve().parent
-FACTS = "box.json"
 
 
 @dataclass(frozen=True)
@@ -67,19 +71,18 @@ def load_box(name: str) -> Box:
         raise UserInputError(
             f"unknown box {name!r}: choose from {', '.join(box_names())}"
         )
-    facts = json.loads(path.read_text())
     directory = path.parent
+    facts = read_facts(directory)
     tech = str(facts["tech"])
     if tech.endswith((".yaml", ".yml")):
         tech = str(directory / tech)
-    ceiling = facts.get("ceiling") or {}
     return Box(
         name=name,
         directory=directory,
         circuit=str(directory / facts["circuit"]),
         tech=tech,
         source=str(facts.get("source", "")),
-        ceiling=None if ceiling.get("value") is None else float(ceiling["value"]),
+        ceiling=read_ceiling(directory),
         facts=facts,
     )
 
@@ -110,11 +113,7 @@ def record_ceiling(name: str, report_path: Path, argv: list[str]) -> dict:
 
 def write_ceiling(name: str, ceiling: dict) -> dict:
     """``ceiling`` as the box's measured ceiling in its ``box.json``."""
-    path = BOXES_DIR / name / FACTS
-    facts = json.loads(path.read_text())
-    facts["ceiling"] = ceiling
-    path.write_text(json.dumps(facts, indent=1) + "\n")
-    return ceiling
+    return write_box_ceiling(BOXES_DIR / name, ceiling)
 
 
 def store_ceiling(name: str, store_path: Path, argv: list[str], note: str) -> dict:
