@@ -19,6 +19,7 @@ import numpy as np
 
 from envs.actions import GeometricActions, GridActions
 from envs.constraints import apply_constraints
+from envs.definition import SUCCESS_BONUS
 from envs.pools import resolve_pool
 from sim.backend import SimulationBackend
 from sim.circuit import load_circuit
@@ -31,9 +32,10 @@ from sim.technology import load_technology
 
 VARIANTS = ("v0", "v1", "autockt")
 FIGURE_SETS = ("all", "specs")
+REWARDS = (None, "circuit")
 DEFAULT_MAX_STEPS = 200  # GAC²E's default episode length
 NO_STEP_LIMIT = 2**31 - 1  # max_steps=None: the env never truncates itself
-FLOAT_FIELDS = ("temperature", "timeout")
+FLOAT_FIELDS = ("temperature", "timeout", "success_bonus")
 INT_FIELDS = ("max_steps", "n_workers")
 
 
@@ -57,7 +59,12 @@ class EnvConfig:
     simulation failed (for replay with ``python -m sim run --params``);
     figures: ``"all"`` (GAC²E's full figure set) or ``"specs"`` (only the
     analyses the spec figures need: faster); temperature: °C;
-    n_workers/timeout: the private simulation pool (when none is shared).
+    n_workers/timeout: the private simulation pool (when none is shared);
+    success_bonus: reward added on a step that meets every spec
+    (``envs.definition.step_outcome``; 0: GAC²E's reward without it);
+    reward: ``None`` (the variant's: AutoCkt's for ``autockt``, else the
+    circuit's GAC²E reward) or ``"circuit"`` (the circuit's in every variant,
+    as the box trainer's surrogate env; the PPO-on-SPICE baseline).
     """
 
     circuit: str = "op2"
@@ -75,6 +82,8 @@ class EnvConfig:
     temperature: float = 27.0
     n_workers: int = 1
     timeout: float = 60.0
+    success_bonus: float = SUCCESS_BONUS
+    reward: str | None = None
 
 
 def make_config(**kwargs: Any) -> EnvConfig:
@@ -113,6 +122,13 @@ class EnvSetup:
     """What ``build_problem`` builds from an ``EnvConfig``; ``definition`` is
     the sizing problem in the action space of the variant."""
 
+    @property
+    def reward_kind(self) -> str | None:
+        """``step_outcome``'s ``kind``: ``"autockt"`` for the autockt variant
+        (unless ``reward="circuit"``), else None (the circuit's)."""
+        autockt = self.config.variant == "autockt" and self.config.reward is None
+        return "autockt" if autockt else None
+
     config: EnvConfig
     simulator: Simulator
     definition: SizingProblem
@@ -145,6 +161,8 @@ def _check_config(config: EnvConfig) -> None:
         raise UserInputError(f"max_steps must be an integer, got {config.max_steps!r}")
     if config.max_steps < 1:
         raise UserInputError(f"max_steps must be >= 1, got {config.max_steps}")
+    if config.reward not in REWARDS:
+        raise UserInputError(f"reward must be None or 'circuit', got {config.reward!r}")
     if config.figures not in FIGURE_SETS:
         raise UserInputError(
             f"figures must be one of {', '.join(FIGURE_SETS)}, got {config.figures!r}"

@@ -67,6 +67,7 @@ from envs.surrogate_env import (
     ensemble_predictor,
     surrogate_params,
 )
+from envs.targets import BOX_SHARE
 from sim.errors import UserInputError
 
 MODELS = ("distilled", "ensemble")
@@ -326,7 +327,8 @@ def build(
     model: str = "distilled",
     max_steps: int | None = DEFAULT_MAX_STEPS,
     targets=None,
-    box_share: float = 0.5,
+    box_share: float = BOX_SHARE,
+    success_bonus: float = d.SUCCESS_BONUS,
     name: str = "",
 ) -> tuple[SurrogateGymnaxEnv, SurrogateGymnaxParams]:
     """The gymnax env and its params for a circuit/technology (stored
@@ -335,7 +337,9 @@ def build(
     ``model``: ``"distilled"`` (default; the ensemble when there is none) or
     ``"ensemble"``; ``max_steps``: truncation (None: never); ``targets``
     ``[K, m]`` (SI, NaN: no requirement): a target table drawn for a share
-    ``1 - box_share`` of the episodes (None: the declared box only).
+    ``1 - box_share`` of the episodes (None: the declared box only);
+    ``success_bonus``: the reward on top when a step meets every spec
+    (``envs.definition.step_outcome``).
     """
     from surrogate.circuit.store import surrogate_dir
 
@@ -371,7 +375,9 @@ def build(
     if not 0.0 <= share <= 1.0:
         raise UserInputError(f"box_share must lie in [0, 1], got {box_share!r}")
     env = SurrogateEnv(problem, sizing, ensemble_predictor)
-    params = SurrogateGymnaxParams(surrogate_params(loaded, model), steps, table, share)
+    params = SurrogateGymnaxParams(
+        surrogate_params(loaded, model), steps, table, share, float(success_bonus)
+    )
     return SurrogateGymnaxEnv(env, params, name), params
 
 

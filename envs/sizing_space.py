@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,13 @@ from sim.circuit import Circuit, Parameter
 from sim.errors import UserInputError
 from sim.parameter_space import action_of
 from sim.problem import SizingProblem
-from sim.session import DEFAULT_SPACE, SPACES, Session, parse_space
+from sim.session import (
+    DEFAULT_SPACE,
+    SPACES,
+    ProblemOptions,
+    Session,
+    parse_space,
+)
 from sim.simulator import Evaluation, Simulator
 from sim.technology import Technology
 
@@ -180,6 +187,32 @@ class ElectricalSimulator:
         return self._simulator.deck(testbench, own)
 
 
+def env_keywords(options: ProblemOptions) -> dict[str, Any]:
+    """The SPICE env keywords (``envs.config.EnvConfig``) of a command's
+    ``ProblemOptions``: circuit, technology, corner, temperature, the variant
+    of its space and the figure set (``--all-figures``: every figure)."""
+    return {
+        "circuit": options.circuit,
+        "tech": options.tech,
+        "variant": space_variant(options.space),
+        "corner": options.corner,
+        "temperature": float(options.temperature),
+        "figures": "all" if options.all_figures else "specs",
+    }
+
+
+def env_actions(space: str, actions: np.ndarray) -> np.ndarray:
+    """A box policy's actions ``[B, n]`` as actions of the space's SPICE env:
+    clipped to ``[-1, 1]`` (float64), or for autockt AutoCkt's steps
+    ``{0, 1, 2}`` (int32: below ``-AUTOCKT_THRESHOLD`` down, above it up,
+    else keep)."""
+    actions = np.clip(np.asarray(actions, np.float64), -1.0, 1.0)
+    if parse_space(space) != "autockt":
+        return actions
+    edges = [-AUTOCKT_THRESHOLD, AUTOCKT_THRESHOLD]
+    return np.digitize(actions, edges).astype(np.int32)
+
+
 class PolicyActions:
     """A box policy's actions ``[B, n]`` in ``[-1, 1]`` as circuit designs,
     through a space's action map (the PPO-on-SPICE baseline).
@@ -216,11 +249,7 @@ class PolicyActions:
     ) -> tuple[list[dict[str, float]], np.ndarray]:
         """Designs of actions ``[B, n]`` from states ``[B, n_state]``, and the
         next states."""
-        actions = np.clip(np.asarray(actions, np.float64), -1.0, 1.0)
-        if self.discrete:
-            edges = [-AUTOCKT_THRESHOLD, AUTOCKT_THRESHOLD]
-            actions = np.digitize(actions, edges).astype(np.int32)
-        sized, state = self.map.designs(actions, state)
+        sized, state = self.map.designs(env_actions(self.space, actions), state)
         sized = np.clip(sized, self.low, self.high)  # as the SPICE envs do
         designs = [dict(zip(self.names, map(float, row), strict=True)) for row in sized]
         return designs, state
@@ -232,6 +261,8 @@ __all__ = [
     "ElectricalSimulator",
     "PolicyActions",
     "check_space",
+    "env_actions",
+    "env_keywords",
     "space_problem",
     "space_session",
     "space_variant",
