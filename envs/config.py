@@ -22,14 +22,16 @@ from envs.constraints import apply_constraints
 from envs.definition import SUCCESS_BONUS
 from envs.pools import resolve_pool
 from sim.backend import SimulationBackend
-from sim.circuit import load_circuit
 from sim.errors import UserInputError
-from sim.problem import SizingProblem, problem_for, spec_circuit
+from sim.problem import SizingProblem, problem_for
+from sim.problem_opening import open_circuit_problem
+from sim.session import SPACES, ProblemOptions, parse_space
 from sim.simulator import Simulator
 from sim.store import SimulationStore
 from sim.target_text import parse_mapping, target_vector
-from sim.technology import load_technology
 
+# GAC²E's variant names; each is a space of ``sim.session`` (``v1`` =
+# ``geometric``, ``v0`` = ``electrical``), which ``variant`` may name too.
 VARIANTS = ("v0", "v1", "autockt")
 FIGURE_SETS = ("all", "specs")
 REWARDS = (None, "circuit")
@@ -44,7 +46,9 @@ class EnvConfig:
     """Keyword arguments of the SPICE environments.
 
     circuit/tech: a built-in name or a YAML path; variant: ``"v0"``
-    (electrical), ``"v1"`` (geometric) or ``"autockt"`` (discrete steps);
+    (electrical), ``"v1"`` (geometric) or ``"autockt"`` (discrete steps), or
+    the space's own name (``geometric``, ``electrical``; ``space`` is the
+    canonical name, ``sim.session.parse_space``);
     target: fixed target ``{spec: value}`` (SI numbers or strings with units;
     specs left out carry no requirement); random_target: draw a target
     uniformly from the circuit's declared box per episode (default: when no
@@ -84,6 +88,11 @@ class EnvConfig:
     timeout: float = 60.0
     success_bonus: float = SUCCESS_BONUS
     reward: str | None = None
+
+    @property
+    def space(self) -> str:
+        """The variant's space (``geometric``, ``electrical``, ``autockt``)."""
+        return parse_space(self.variant)
 
 
 def make_config(**kwargs: Any) -> EnvConfig:
@@ -126,7 +135,7 @@ class EnvSetup:
     def reward_kind(self) -> str | None:
         """``step_outcome``'s ``kind``: ``"autockt"`` for the autockt variant
         (unless ``reward="circuit"``), else None (the circuit's)."""
-        autockt = self.config.variant == "autockt" and self.config.reward is None
+        autockt = self.config.space == "autockt" and self.config.reward is None
         return "autockt" if autockt else None
 
     config: EnvConfig
@@ -153,10 +162,13 @@ class EnvSetup:
 
 
 def _check_config(config: EnvConfig) -> None:
-    if config.variant not in VARIANTS:
+    try:
+        parse_space(config.variant)
+    except UserInputError:
         raise UserInputError(
-            f"variant {config.variant!r} is unknown; use one of {', '.join(VARIANTS)}"
-        )
+            f"variant {config.variant!r} is unknown; use one of {', '.join(VARIANTS)} "
+            f"(or {', '.join(SPACES)})"
+        ) from None
     if isinstance(config.max_steps, bool) or not isinstance(config.max_steps, int):
         raise UserInputError(f"max_steps must be an integer, got {config.max_steps!r}")
     if config.max_steps < 1:
@@ -176,10 +188,12 @@ def check_target(target: Any, definition: SizingProblem) -> np.ndarray:
     return target_vector(values, definition.box).astype(np.float32)
 
 
-def action_map(variant: str, circuit, tech, constraints: Mapping | None = None):
-    """The action map of a variant (``VARIANTS``) for a loaded circuit and
-    technology, and the constrained circuit and bounds (``envs.constraints``)."""
-    if variant == "v0":
+def action_map(space: str, circuit, tech, constraints: Mapping | None = None):
+    """The action map of a space (``sim.session.SPACES``, or a variant name of
+    ``VARIANTS``) for a loaded circuit and technology, and the constrained
+    circuit and bounds (``envs.constraints``)."""
+    space = parse_space(space)
+    if space == "electrical":
         from envs.electrical import ElectricalActions, electrical_parameters
 
         parameters = electrical_parameters(circuit, tech)
@@ -193,7 +207,7 @@ def action_map(variant: str, circuit, tech, constraints: Mapping | None = None):
         )
         return actions, constrained
     constrained = apply_constraints(circuit, circuit.parameters, constraints)
-    kind = GridActions if variant == "autockt" else GeometricActions
+    kind = GridActions if space == "autockt" else GeometricActions
     return kind(constrained.actions), constrained
 
 
@@ -211,12 +225,19 @@ def build_problem(
     here, closed with the env), or None (the default store).
     """
     _check_config(config)
-    tech = load_technology(config.tech)
-    circuit = load_circuit(config.circuit, tech)
-    if config.figures == "specs":
-        circuit = spec_circuit(circuit)
+    opened = open_circuit_problem(
+        ProblemOptions(
+            config.circuit,
+            config.tech,
+            config.corner,
+            config.temperature,
+            all_figures=config.figures == "all",
+            space=config.space,
+        )
+    )
+    tech = opened.technology
     actions, constrained = action_map(
-        config.variant, circuit, tech, config.design_constraints
+        config.space, opened.circuit, tech, config.design_constraints
     )
     circuit = constrained.circuit
     own_store = None

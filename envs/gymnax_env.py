@@ -257,20 +257,12 @@ class SurrogateGymnaxEnv(_Base):
 # -- building an env from an id ------------------------------------------------
 def _problem(options):
     """The ``SizingProblem`` and default sizing ``[n]`` of ``ProblemOptions``
-    in its space (a run's: ``envs.sizing_space``), without a simulator
+    in its space (``envs.sizing_space.open_problem``), without a simulator
     (nothing is simulated or stored)."""
-    from envs.sizing_space import space_problem
-    from sim.circuit import load_circuit
-    from sim.problem import problem_for, spec_circuit
-    from sim.technology import load_technology
+    from envs.sizing_space import open_problem
 
-    technology = load_technology(options.tech)
-    circuit = load_circuit(options.circuit, technology)
-    if not options.all_figures:
-        circuit = spec_circuit(circuit)
-    corner = options.corner or technology.default_corner
-    problem = problem_for(circuit, technology.name, corner, float(options.temperature))
-    return space_problem(problem, circuit, technology, options.space)
+    opened = open_problem(options)
+    return opened.problem, opened.default_sizing
 
 
 def _outputs(problem) -> tuple[str, ...]:

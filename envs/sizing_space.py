@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ from sim.circuit import Circuit, Parameter
 from sim.errors import UserInputError
 from sim.parameter_space import action_of
 from sim.problem import SizingProblem
+from sim.problem_opening import CircuitProblem, open_circuit_problem
 from sim.session import (
     DEFAULT_SPACE,
     SPACES,
@@ -112,6 +114,30 @@ def space_problem(
     return problem.with_parameters(parameters), default
 
 
+@dataclass(frozen=True)
+class SpaceProblem:
+    """A problem opened in a policy's space: ``opened`` the circuit, technology
+    and geometric problem (``sim.problem_opening``), ``space`` the canonical
+    space name, ``problem`` the sizing problem with actions scaled to the
+    space's parameters and ``default_sizing`` ``[n_params]`` (SI) in it."""
+
+    opened: CircuitProblem
+    space: str
+    problem: SizingProblem
+    default_sizing: np.ndarray
+
+
+def open_problem(options: ProblemOptions) -> SpaceProblem:
+    """The one way to open a command's problem without a simulator: the
+    circuit, technology and corner of ``options`` (``sim.problem_opening``)
+    and the problem in its space (resolved once, ``space_problem``)."""
+    opened = open_circuit_problem(options)
+    problem, default = space_problem(
+        opened.problem, opened.circuit, opened.technology, options.space
+    )
+    return SpaceProblem(opened, parse_space(options.space), problem, default)
+
+
 def space_session(session: Session) -> Session:
     """The session in its options' space: geometric unchanged; autockt with
     the problem on AutoCkt's grid; electrical with the problem in electrical
@@ -123,7 +149,7 @@ def space_session(session: Session) -> Session:
     circuit, tech = simulator.circuit, simulator.technology
     problem, default = space_problem(session.problem, circuit, tech, space)
     if space == "electrical":
-        actions, _ = action_map(SPACE_VARIANTS[space], circuit, tech)
+        actions, _ = action_map(space, circuit, tech)
         simulator = ElectricalSimulator(simulator, actions)
     return Session(session.options, problem, simulator, default)
 
@@ -189,12 +215,12 @@ class ElectricalSimulator:
 
 def env_keywords(options: ProblemOptions) -> dict[str, Any]:
     """The SPICE env keywords (``envs.config.EnvConfig``) of a command's
-    ``ProblemOptions``: circuit, technology, corner, temperature, the variant
-    of its space and the figure set (``--all-figures``: every figure)."""
+    ``ProblemOptions``: circuit, technology, corner, temperature, its space
+    (as the variant) and the figure set (``--all-figures``: every figure)."""
     return {
         "circuit": options.circuit,
         "tech": options.tech,
-        "variant": space_variant(options.space),
+        "variant": options.space,
         "corner": options.corner,
         "temperature": float(options.temperature),
         "figures": "all" if options.all_figures else "specs",
@@ -224,7 +250,7 @@ class PolicyActions:
 
     def __init__(self, space: str, circuit: Circuit, tech: Technology) -> None:
         self.space = parse_space(space)
-        self.map, constrained = action_map(SPACE_VARIANTS[self.space], circuit, tech)
+        self.map, constrained = action_map(self.space, circuit, tech)
         self.names = constrained.circuit.parameter_names
         self.low, self.high = constrained.design_low, constrained.design_high
         default = np.asarray([p.default for p in constrained.circuit.parameters])
@@ -260,7 +286,9 @@ __all__ = [
     "SPACE_VARIANTS",
     "ElectricalSimulator",
     "PolicyActions",
+    "SpaceProblem",
     "check_space",
+    "open_problem",
     "env_actions",
     "env_keywords",
     "space_problem",

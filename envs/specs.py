@@ -32,7 +32,6 @@ import numpy as np
 
 from envs.sizing_space import check_space
 from envs.targets import draw_by_key, save_target_sets, split_indices
-from sim.circuit import load_circuit
 from sim.cli_conventions import (
     add_count_option,
     add_deprecated_alias,
@@ -40,9 +39,9 @@ from sim.cli_conventions import (
     keeps_stdout_for_json,
 )
 from sim.errors import OneLineArgumentParser, UserInputError
-from sim.problem import SizingProblem, problem_for
+from sim.problem import SizingProblem
+from sim.problem_opening import open_circuit_problem
 from sim.session import add_problem_options, options_from_args
-from sim.technology import load_technology
 
 
 def targets_document(
@@ -87,11 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         if not 0.0 <= args.held_out < 1.0:
             raise UserInputError("--held-out must be in [0, 1)")
         options = options_from_args(args)
-        technology = load_technology(options.tech)
-        circuit = load_circuit(options.circuit, technology)
+        opened = open_circuit_problem(options)
+        circuit, technology = opened.circuit, opened.technology
         check_space(options.space, circuit, technology)
-        corner = options.corner or technology.default_corner
-        definition = problem_for(circuit, technology.name, corner, options.temperature)
+        definition = opened.problem
         name = args.env or f"{circuit.name}-{technology.name}-{options.space}"
         meta, train, held = targets_document(
             name, definition, args.n, args.seed, args.held_out

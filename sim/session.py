@@ -31,12 +31,11 @@ from pathlib import Path
 import numpy as np
 
 from sim.backend import BackendConfig, SimulationBackend, add_backend_options
-from sim.circuit import load_circuit
 from sim.errors import UserInputError
-from sim.problem import SizingProblem, problem_for, spec_circuit
+from sim.problem import SizingProblem
+from sim.problem_opening import open_circuit_problem
 from sim.simulator import Simulator
 from sim.store import SimulationStore
-from sim.technology import load_technology
 
 SPACES = ("geometric", "electrical", "autockt")
 SPACE_ALIASES = {"v1": "geometric", "v0": "electrical"}  # GAC²E's variant names
@@ -188,26 +187,19 @@ def open_session(
     store: SimulationStore | None = None,
     backend: SimulationBackend | BackendConfig | None = None,
 ) -> Session:
-    """Load the circuit and technology and start (lazily) their simulator."""
-    technology = load_technology(options.tech)
-    circuit = load_circuit(options.circuit, technology)
-    if not options.all_figures:
-        circuit = spec_circuit(circuit)
+    """Load the circuit and technology (``sim.problem_opening``) and start
+    (lazily) their simulator."""
+    opened = open_circuit_problem(options)
     simulator = Simulator(
-        circuit,
-        technology,
-        options.corner,
-        options.temperature,
+        opened.circuit,
+        opened.technology,
+        opened.corner,
+        opened.temperature,
         n_workers=workers,
         store=store,
         backend=backend,
     )
-    problem = problem_for(
-        circuit, technology.name, simulator.corner, simulator.temperature
-    )
-    default = circuit.default_design()
-    sizing = np.asarray([default[name] for name in problem.scale.names])
-    return Session(options, problem, simulator, sizing)
+    return Session(options, opened.problem, simulator, opened.default_sizing)
 
 
 def add_problem_options(
