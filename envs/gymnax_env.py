@@ -316,6 +316,7 @@ def build(
     *,
     run: str | os.PathLike | None = None,
     surrogate: str | os.PathLike | None = None,
+    options=None,
     model: str = "distilled",
     max_steps: int | None = DEFAULT_MAX_STEPS,
     targets=None,
@@ -324,7 +325,10 @@ def build(
     name: str = "",
 ) -> tuple[SurrogateGymnaxEnv, SurrogateGymnaxParams]:
     """The gymnax env and its params for a circuit/technology (stored
-    surrogate, or ``surrogate=`` directory) or a trained ``run`` directory.
+    surrogate, or ``surrogate=`` directory), for ``options``
+    (``sim.session.ProblemOptions``, its space included) with a ``surrogate``
+    directory fitted on them (what a trainer passes down), or a trained
+    ``run`` directory.
 
     ``model``: ``"distilled"`` (default; the ensemble when there is none) or
     ``"ensemble"``; ``max_steps``: truncation (None: never); ``targets``
@@ -337,14 +341,20 @@ def build(
 
     if model not in MODELS:
         raise UserInputError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
+    hint = "fit or train it first"
     if run is not None:
-        options, directory = _run_options(run)
+        options, surrogate = _run_options(run)
         if circuit is not None and (circuit, tech) != (options.circuit, options.tech):
             raise UserInputError(
                 f"run {run} sizes {options.circuit}/{options.tech}, not "
                 f"{circuit}/{tech}: use {RUN_SURROGATE_ID} with run="
             )
-        loaded = _load(directory, "train the run first (python -m train)")
+        hint = "train the run first (python -m train)"
+    if options is not None:
+        if surrogate is None:
+            raise UserInputError("options= needs surrogate= (its fitted surrogate)")
+        directory = Path(surrogate)
+        loaded = _load(directory, hint)
         problem, sizing = _problem(options)
         if _outputs(problem) != loaded.output_names:
             raise UserInputError(
