@@ -10,6 +10,7 @@ definition every layer reads), the action map and the simulator. Both
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -173,6 +174,9 @@ def _check_config(config: EnvConfig) -> None:
         raise UserInputError(f"max_steps must be an integer, got {config.max_steps!r}")
     if config.max_steps < 1:
         raise UserInputError(f"max_steps must be >= 1, got {config.max_steps}")
+    bonus = config.success_bonus
+    if not isinstance(bonus, float) or not math.isfinite(bonus):
+        raise UserInputError(f"success_bonus must be a finite number, got {bonus!r}")
     if config.reward not in REWARDS:
         raise UserInputError(f"reward must be None or 'circuit', got {config.reward!r}")
     if config.figures not in FIGURE_SETS:
