@@ -8,8 +8,9 @@
 Our row comes from what ``python -m train.eval --run RUN --n T --seed S
 --json EVAL.json`` measured (strict success, sims per target, sizing sims and
 seconds) and from the run (``held_out.json``: training SPICE sims and wall).
-The same ``T`` targets (``box.sample(T, S)``; ``T`` and ``S`` parsed from the
-eval JSON's ``targets_from``, or ``--n``/``--seed``) then go to the
+The same ``T`` targets (``envs.targets.draw_by_seed(box, T, S)``; ``T`` and
+``S`` parsed from the eval JSON's ``targets_from``, or ``--n``/``--seed``) then
+go to the
 baselines, each simulating in ngspice with a fresh simulation store in a
 temporary directory (nothing is served from earlier runs):
 
@@ -66,6 +67,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from envs.targets import draw_by_seed  # noqa: E402
 from sim.cli_conventions import (  # noqa: E402
     add_count_option,
     add_json_option,
@@ -633,7 +635,7 @@ def main(argv: list[str] | None = None) -> int:
         box = run_box(args.run, probe)
     finally:
         probe.close()
-    targets = box.sample(n_targets, seed)
+    targets = draw_by_seed(box, n_targets, seed)
     checked = check_same_targets(report, targets, box)
     rows = [ours_row]
     with tempfile.TemporaryDirectory(prefix="jaxsizer-box-") as tmp:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from envs.targets import draw_by_seed
 from sim.cli_conventions import (
     add_count_option,
     add_json_option,
@@ -85,7 +86,7 @@ def run_method(run: Path, name: str, args) -> dict:
             conditions = conditions_for(sizer.session, args.pvt)
             if conditions.single:
                 raise UserInputError("declare more than the nominal condition (--pvt)")
-            targets = sizer.problem.box.sample(args.n, args.seed)
+            targets = draw_by_seed(sizer.problem.box, args.n, args.seed)
             started = time.perf_counter()
             pvt = PvtSizer.for_trained(sizer, conditions, **METHODS[name])
             try:

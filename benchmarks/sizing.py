@@ -57,6 +57,7 @@ from benchmarks.sizing_report import (
     summary_line,
     table,
 )
+from envs.targets import draw_by_seed
 from sim.cli_conventions import add_count_option, add_out_option
 from sim.errors import UserInputError, positive_int
 from sim.sizing.session import ProblemOptions, add_space_option, open_session
@@ -452,7 +453,7 @@ def load_problem(args) -> tuple[ProblemOptions, object, np.ndarray, Path]:
         targets = load_targets(args.targets, box)
         source = f"target file {args.targets}"
     else:
-        targets = box.sample(args.n, args.seed)
+        targets = draw_by_seed(box, args.n, args.seed)
         source = f"{args.n} targets uniform over the declared box (seed {args.seed})"
     targets_file = args.out / "targets.json"
     targets_file.write_text(json.dumps(targets_json(targets, box), indent=1) + "\n")

@@ -10,6 +10,7 @@ definition every layer reads), the action map and the simulator. Both
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,21 +20,25 @@ import numpy as np
 
 from envs.actions import GeometricActions, GridActions
 from envs.constraints import apply_constraints
+from envs.definition import SUCCESS_BONUS
 from envs.pools import resolve_pool
 from sim.engine.backend import SimulationBackend
 from sim.errors import UserInputError
-from sim.format.circuit import load_circuit
-from sim.format.technology import load_technology
-from sim.sizing.problem import SizingProblem, problem_for, spec_circuit
+from sim.sizing.problem import SizingProblem, problem_for
+from sim.sizing.problem_opening import open_circuit_problem
+from sim.sizing.session import SPACES, ProblemOptions, parse_space
 from sim.sizing.simulator import Simulator
 from sim.sizing.target_text import parse_mapping, target_vector
 from sim.storage.store import SimulationStore
 
+# GAC²E's variant names; each is a space of ``sim.sizing.session`` (``v1`` =
+# ``geometric``, ``v0`` = ``electrical``), which ``variant`` may name too.
 VARIANTS = ("v0", "v1", "autockt")
 FIGURE_SETS = ("all", "specs")
+REWARDS = (None, "circuit")
 DEFAULT_MAX_STEPS = 200  # GAC²E's default episode length
 NO_STEP_LIMIT = 2**31 - 1  # max_steps=None: the env never truncates itself
-FLOAT_FIELDS = ("temperature", "timeout")
+FLOAT_FIELDS = ("temperature", "timeout", "success_bonus")
 INT_FIELDS = ("max_steps", "n_workers")
 
 
@@ -42,7 +47,9 @@ class EnvConfig:
     """Keyword arguments of the SPICE environments.
 
     circuit/tech: a built-in name or a YAML path; variant: ``"v0"``
-    (electrical), ``"v1"`` (geometric) or ``"autockt"`` (discrete steps);
+    (electrical), ``"v1"`` (geometric) or ``"autockt"`` (discrete steps), or
+    the space's own name (``geometric``, ``electrical``; ``space`` is the
+    canonical name, ``sim.sizing.session.parse_space``);
     target: fixed target ``{spec: value}`` (SI numbers or strings with units;
     specs left out carry no requirement); random_target: draw a target
     uniformly from the circuit's declared box per episode (default: when no
@@ -57,7 +64,12 @@ class EnvConfig:
     simulation failed (for replay with ``python -m sim run --params``);
     figures: ``"all"`` (GAC²E's full figure set) or ``"specs"`` (only the
     analyses the spec figures need: faster); temperature: °C;
-    n_workers/timeout: the private simulation pool (when none is shared).
+    n_workers/timeout: the private simulation pool (when none is shared);
+    success_bonus: reward added on a step that meets every spec
+    (``envs.definition.step_outcome``; 0: GAC²E's reward without it);
+    reward: ``None`` (the variant's: AutoCkt's for ``autockt``, else the
+    circuit's GAC²E reward) or ``"circuit"`` (the circuit's in every variant,
+    as the box trainer's surrogate env; the PPO-on-SPICE baseline).
     """
 
     circuit: str = "op2"
@@ -75,6 +87,13 @@ class EnvConfig:
     temperature: float = 27.0
     n_workers: int = 1
     timeout: float = 60.0
+    success_bonus: float = SUCCESS_BONUS
+    reward: str | None = None
+
+    @property
+    def space(self) -> str:
+        """The variant's space (``geometric``, ``electrical``, ``autockt``)."""
+        return parse_space(self.variant)
 
 
 def make_config(**kwargs: Any) -> EnvConfig:
@@ -113,6 +132,13 @@ class EnvSetup:
     """What ``build_problem`` builds from an ``EnvConfig``; ``definition`` is
     the sizing problem in the action space of the variant."""
 
+    @property
+    def reward_kind(self) -> str | None:
+        """``step_outcome``'s ``kind``: ``"autockt"`` for the autockt variant
+        (unless ``reward="circuit"``), else None (the circuit's)."""
+        autockt = self.config.space == "autockt" and self.config.reward is None
+        return "autockt" if autockt else None
+
     config: EnvConfig
     simulator: Simulator
     definition: SizingProblem
@@ -137,14 +163,22 @@ class EnvSetup:
 
 
 def _check_config(config: EnvConfig) -> None:
-    if config.variant not in VARIANTS:
+    try:
+        parse_space(config.variant)
+    except UserInputError:
         raise UserInputError(
-            f"variant {config.variant!r} is unknown; use one of {', '.join(VARIANTS)}"
-        )
+            f"variant {config.variant!r} is unknown; use one of {', '.join(VARIANTS)} "
+            f"(or {', '.join(SPACES)})"
+        ) from None
     if isinstance(config.max_steps, bool) or not isinstance(config.max_steps, int):
         raise UserInputError(f"max_steps must be an integer, got {config.max_steps!r}")
     if config.max_steps < 1:
         raise UserInputError(f"max_steps must be >= 1, got {config.max_steps}")
+    bonus = config.success_bonus
+    if not isinstance(bonus, float) or not math.isfinite(bonus):
+        raise UserInputError(f"success_bonus must be a finite number, got {bonus!r}")
+    if config.reward not in REWARDS:
+        raise UserInputError(f"reward must be None or 'circuit', got {config.reward!r}")
     if config.figures not in FIGURE_SETS:
         raise UserInputError(
             f"figures must be one of {', '.join(FIGURE_SETS)}, got {config.figures!r}"
@@ -158,10 +192,12 @@ def check_target(target: Any, definition: SizingProblem) -> np.ndarray:
     return target_vector(values, definition.box).astype(np.float32)
 
 
-def action_map(variant: str, circuit, tech, constraints: Mapping | None = None):
-    """The action map of a variant (``VARIANTS``) for a loaded circuit and
-    technology, and the constrained circuit and bounds (``envs.constraints``)."""
-    if variant == "v0":
+def action_map(space: str, circuit, tech, constraints: Mapping | None = None):
+    """The action map of a space (``sim.sizing.session.SPACES``, or a variant name of
+    ``VARIANTS``) for a loaded circuit and technology, and the constrained
+    circuit and bounds (``envs.constraints``)."""
+    space = parse_space(space)
+    if space == "electrical":
         from envs.electrical import ElectricalActions, electrical_parameters
 
         parameters = electrical_parameters(circuit, tech)
@@ -175,7 +211,7 @@ def action_map(variant: str, circuit, tech, constraints: Mapping | None = None):
         )
         return actions, constrained
     constrained = apply_constraints(circuit, circuit.parameters, constraints)
-    kind = GridActions if variant == "autockt" else GeometricActions
+    kind = GridActions if space == "autockt" else GeometricActions
     return kind(constrained.actions), constrained
 
 
@@ -193,12 +229,19 @@ def build_problem(
     here, closed with the env), or None (the default store).
     """
     _check_config(config)
-    tech = load_technology(config.tech)
-    circuit = load_circuit(config.circuit, tech)
-    if config.figures == "specs":
-        circuit = spec_circuit(circuit)
+    opened = open_circuit_problem(
+        ProblemOptions(
+            config.circuit,
+            config.tech,
+            config.corner,
+            config.temperature,
+            all_figures=config.figures == "all",
+            space=config.space,
+        )
+    )
+    tech = opened.technology
     actions, constrained = action_map(
-        config.variant, circuit, tech, config.design_constraints
+        config.space, opened.circuit, tech, config.design_constraints
     )
     circuit = constrained.circuit
     own_store = None

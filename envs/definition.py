@@ -14,9 +14,11 @@ Semantics follow GAC²E:
   where distance = ``|target - performance| / |target|``;
 - amplifiers are rewarded ``sum(tanh(d) * met - d**2 * (1 - met))``, the
   inverter chain and Schmitt trigger ``-sum(d)``; an episode terminates when
-  every spec is met. A spec is met when the performance lies on the right side
-  of a ``lower``/``upper`` bound, or, for point targets (nand4, st1, as
-  GAC²E's ``==`` condition), within ``POINT_TOLERANCE`` of the target.
+  every spec is met, and that step earns ``SUCCESS_BONUS`` on top (GAC²E's
+  finish bonus, added by ``step_outcome``). A spec is met when the
+  performance lies on the right side of a ``lower``/``upper`` bound, or, for
+  point targets (nand4, st1, as GAC²E's ``==`` condition), within
+  ``POINT_TOLERANCE`` of the target.
 
 The AutoCkt-style variant (``grid_step``, ``grid_values``, ``autockt_reward``)
 moves every parameter one step down, nowhere or up on a grid per step and is
@@ -56,6 +58,11 @@ FAIL_DISTANCE = 10.0  # distance of a missing figure; distances are clipped to i
 POINT_TOLERANCE = 1e-2  # relative: a point target is met within 1 % (GAC²E)
 TARGET_NOISE = 1e-2  # noisy_target: target * (1 + 1 % * N(0, 1)) (GAC²E)
 AUTOCKT_SUCCESS_REWARD = 10.0  # AutoCkt's reward once every spec is met
+# Added by ``step_outcome`` to the GAC²E rewards on a step that meets every
+# spec (reward units): the per-step reward of met specs is positive, so
+# without it ending an episode early would look like a loss to a learner.
+# AutoCkt's reward carries its own success reward and gets no bonus.
+SUCCESS_BONUS = 10.0
 
 
 def grid_step(index, action, size, xp=np):
@@ -179,7 +186,15 @@ def shown_target(target, easy, xp=np):
     return xp.where(xp.isnan(target), xp.asarray(easy, dtype=target.dtype), target)
 
 
-def step_outcome(problem, figures, target, operating_point, xp=np, kind=None):
+def step_outcome(
+    problem,
+    figures,
+    target,
+    operating_point,
+    xp=np,
+    kind=None,
+    success_bonus=SUCCESS_BONUS,
+):
     """Observation, reward, termination and met specs of simulated figures.
 
     ``problem``: the ``sim.sizing.problem.SizingProblem`` (spec order and bounds,
@@ -187,16 +202,22 @@ def step_outcome(problem, figures, target, operating_point, xp=np, kind=None):
     figures ``[..., n_figures]`` (NaN where missing), target ``[..., m]`` (NaN:
     no requirement), operating point ``[..., n_op]``. ``kind``: the reward,
     ``"amplifier"``/``"distance"`` or ``"autockt"`` (default: the problem's).
+    ``success_bonus`` (reward units, a float or a scalar array) is added to
+    the amplifier/distance reward of a step that meets every spec; AutoCkt's
+    reward has its own success reward and takes none. This is the reward every
+    environment returns and every learner sees (no trainer adds to it).
     Returns observation ``[..., obs]`` float32, reward ``[...]``, terminated
     ``[...]`` and met ``[..., m]``.
     """
     performance = xp.take(figures, xp.asarray(problem.spec_index), axis=-1)
     bounds = (performance, target, problem.lower)
     kind = problem.reward_kind if kind is None else kind
+    done = terminated(*bounds, xp, point=problem.point)
     if kind == "autockt":
         step_reward = autockt_reward(*bounds, xp, point=problem.point)
     else:
         step_reward = reward(*bounds, kind, xp, point=problem.point)
+        step_reward = step_reward + success_bonus * done
     obs = observation(
         figures,
         problem.spec_index,
@@ -208,7 +229,6 @@ def step_outcome(problem, figures, target, operating_point, xp=np, kind=None):
         xp,
         easy=problem.box.easy,
     )
-    done = terminated(*bounds, xp, point=problem.point)
     met = spec_met(*bounds, xp, point=problem.point)
     return obs, step_reward, done, met
 

@@ -135,9 +135,14 @@ class EpisodeBatch:
         )
         op = np.stack([definition.op_vector(e.performance) for e in evaluations])
         target = self.target[index]
-        kind = "autockt" if self.problem.config.variant == "autockt" else None
+        kind = self.problem.reward_kind
         obs, reward, terminated, met = d.step_outcome(
-            definition, figures, target, op, kind=kind
+            definition,
+            figures,
+            target,
+            op,
+            kind=kind,
+            success_bonus=self.problem.config.success_bonus,
         )
         steps = self.steps[index]
         truncated = ~terminated & (steps >= self.problem.config.max_steps)

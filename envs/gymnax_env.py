@@ -67,6 +67,7 @@ from envs.surrogate_env import (
     ensemble_predictor,
     surrogate_params,
 )
+from envs.targets import BOX_SHARE
 from sim.errors import UserInputError
 
 MODELS = ("distilled", "ensemble")
@@ -256,20 +257,12 @@ class SurrogateGymnaxEnv(_Base):
 # -- building an env from an id ------------------------------------------------
 def _problem(options):
     """The ``SizingProblem`` and default sizing ``[n]`` of ``ProblemOptions``
-    in its space (a run's: ``envs.sizing_space``), without a simulator
+    in its space (``envs.sizing_space.open_problem``), without a simulator
     (nothing is simulated or stored)."""
-    from envs.sizing_space import space_problem
-    from sim.format.circuit import load_circuit
-    from sim.format.technology import load_technology
-    from sim.sizing.problem import problem_for, spec_circuit
+    from envs.sizing_space import open_problem
 
-    technology = load_technology(options.tech)
-    circuit = load_circuit(options.circuit, technology)
-    if not options.all_figures:
-        circuit = spec_circuit(circuit)
-    corner = options.corner or technology.default_corner
-    problem = problem_for(circuit, technology.name, corner, float(options.temperature))
-    return space_problem(problem, circuit, technology, options.space)
+    opened = open_problem(options)
+    return opened.problem, opened.default_sizing
 
 
 def _outputs(problem) -> tuple[str, ...]:
@@ -323,32 +316,45 @@ def build(
     *,
     run: str | os.PathLike | None = None,
     surrogate: str | os.PathLike | None = None,
+    options=None,
     model: str = "distilled",
     max_steps: int | None = DEFAULT_MAX_STEPS,
     targets=None,
-    box_share: float = 0.5,
+    box_share: float = BOX_SHARE,
+    success_bonus: float = d.SUCCESS_BONUS,
     name: str = "",
 ) -> tuple[SurrogateGymnaxEnv, SurrogateGymnaxParams]:
     """The gymnax env and its params for a circuit/technology (stored
-    surrogate, or ``surrogate=`` directory) or a trained ``run`` directory.
+    surrogate, or ``surrogate=`` directory), for ``options``
+    (``sim.sizing.session.ProblemOptions``, its space included) with a ``surrogate``
+    directory fitted on them (what a trainer passes down), or a trained
+    ``run`` directory.
 
     ``model``: ``"distilled"`` (default; the ensemble when there is none) or
     ``"ensemble"``; ``max_steps``: truncation (None: never); ``targets``
     ``[K, m]`` (SI, NaN: no requirement): a target table drawn for a share
-    ``1 - box_share`` of the episodes (None: the declared box only).
+    ``1 - box_share`` of the episodes (None: the declared box only);
+    ``success_bonus``: the reward on top when a step meets every spec
+    (``envs.definition.step_outcome``).
     """
     from surrogate.circuit.store import surrogate_dir
 
     if model not in MODELS:
         raise UserInputError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
+    hint = "fit or train it first"
     if run is not None:
-        options, directory = _run_options(run)
+        options, surrogate = _run_options(run)
         if circuit is not None and (circuit, tech) != (options.circuit, options.tech):
             raise UserInputError(
                 f"run {run} sizes {options.circuit}/{options.tech}, not "
                 f"{circuit}/{tech}: use {RUN_SURROGATE_ID} with run="
             )
-        loaded = _load(directory, "train the run first (python -m train)")
+        hint = "train the run first (python -m train)"
+    if options is not None:
+        if surrogate is None:
+            raise UserInputError("options= needs surrogate= (its fitted surrogate)")
+        directory = Path(surrogate)
+        loaded = _load(directory, hint)
         problem, sizing = _problem(options)
         if _outputs(problem) != loaded.output_names:
             raise UserInputError(
@@ -371,7 +377,9 @@ def build(
     if not 0.0 <= share <= 1.0:
         raise UserInputError(f"box_share must lie in [0, 1], got {box_share!r}")
     env = SurrogateEnv(problem, sizing, ensemble_predictor)
-    params = SurrogateGymnaxParams(surrogate_params(loaded, model), steps, table, share)
+    params = SurrogateGymnaxParams(
+        surrogate_params(loaded, model), steps, table, share, float(success_bonus)
+    )
     return SurrogateGymnaxEnv(env, params, name), params
 
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +34,14 @@ from sim.format.circuit import Circuit, Parameter
 from sim.format.technology import Technology
 from sim.sizing.parameter_space import action_of
 from sim.sizing.problem import SizingProblem
-from sim.sizing.session import DEFAULT_SPACE, SPACES, Session, parse_space
+from sim.sizing.problem_opening import CircuitProblem, open_circuit_problem
+from sim.sizing.session import (
+    DEFAULT_SPACE,
+    SPACES,
+    ProblemOptions,
+    Session,
+    parse_space,
+)
 from sim.sizing.simulator import Evaluation, Simulator
 
 SPACE_VARIANTS = {"geometric": "v1", "electrical": "v0", "autockt": "autockt"}
@@ -105,6 +114,30 @@ def space_problem(
     return problem.with_parameters(parameters), default
 
 
+@dataclass(frozen=True)
+class SpaceProblem:
+    """A problem opened in a policy's space: ``opened`` the circuit, technology
+    and geometric problem (``sim.sizing.problem_opening``), ``space`` the canonical
+    space name, ``problem`` the sizing problem with actions scaled to the
+    space's parameters and ``default_sizing`` ``[n_params]`` (SI) in it."""
+
+    opened: CircuitProblem
+    space: str
+    problem: SizingProblem
+    default_sizing: np.ndarray
+
+
+def open_problem(options: ProblemOptions) -> SpaceProblem:
+    """The one way to open a command's problem without a simulator: the
+    circuit, technology and corner of ``options`` (``sim.sizing.problem_opening``)
+    and the problem in its space (resolved once, ``space_problem``)."""
+    opened = open_circuit_problem(options)
+    problem, default = space_problem(
+        opened.problem, opened.circuit, opened.technology, options.space
+    )
+    return SpaceProblem(opened, parse_space(options.space), problem, default)
+
+
 def space_session(session: Session) -> Session:
     """The session in its options' space: geometric unchanged; autockt with
     the problem on AutoCkt's grid; electrical with the problem in electrical
@@ -116,7 +149,7 @@ def space_session(session: Session) -> Session:
     circuit, tech = simulator.circuit, simulator.technology
     problem, default = space_problem(session.problem, circuit, tech, space)
     if space == "electrical":
-        actions, _ = action_map(SPACE_VARIANTS[space], circuit, tech)
+        actions, _ = action_map(space, circuit, tech)
         simulator = ElectricalSimulator(simulator, actions)
     return Session(session.options, problem, simulator, default)
 
@@ -180,6 +213,32 @@ class ElectricalSimulator:
         return self._simulator.deck(testbench, own)
 
 
+def env_keywords(options: ProblemOptions) -> dict[str, Any]:
+    """The SPICE env keywords (``envs.config.EnvConfig``) of a command's
+    ``ProblemOptions``: circuit, technology, corner, temperature, its space
+    (as the variant) and the figure set (``--all-figures``: every figure)."""
+    return {
+        "circuit": options.circuit,
+        "tech": options.tech,
+        "variant": options.space,
+        "corner": options.corner,
+        "temperature": float(options.temperature),
+        "figures": "all" if options.all_figures else "specs",
+    }
+
+
+def env_actions(space: str, actions: np.ndarray) -> np.ndarray:
+    """A box policy's actions ``[B, n]`` as actions of the space's SPICE env:
+    clipped to ``[-1, 1]`` (float64), or for autockt AutoCkt's steps
+    ``{0, 1, 2}`` (int32: below ``-AUTOCKT_THRESHOLD`` down, above it up,
+    else keep)."""
+    actions = np.clip(np.asarray(actions, np.float64), -1.0, 1.0)
+    if parse_space(space) != "autockt":
+        return actions
+    edges = [-AUTOCKT_THRESHOLD, AUTOCKT_THRESHOLD]
+    return np.digitize(actions, edges).astype(np.int32)
+
+
 class PolicyActions:
     """A box policy's actions ``[B, n]`` in ``[-1, 1]`` as circuit designs,
     through a space's action map (the PPO-on-SPICE baseline).
@@ -191,7 +250,7 @@ class PolicyActions:
 
     def __init__(self, space: str, circuit: Circuit, tech: Technology) -> None:
         self.space = parse_space(space)
-        self.map, constrained = action_map(SPACE_VARIANTS[self.space], circuit, tech)
+        self.map, constrained = action_map(self.space, circuit, tech)
         self.names = constrained.circuit.parameter_names
         self.low, self.high = constrained.design_low, constrained.design_high
         default = np.asarray([p.default for p in constrained.circuit.parameters])
@@ -216,11 +275,7 @@ class PolicyActions:
     ) -> tuple[list[dict[str, float]], np.ndarray]:
         """Designs of actions ``[B, n]`` from states ``[B, n_state]``, and the
         next states."""
-        actions = np.clip(np.asarray(actions, np.float64), -1.0, 1.0)
-        if self.discrete:
-            edges = [-AUTOCKT_THRESHOLD, AUTOCKT_THRESHOLD]
-            actions = np.digitize(actions, edges).astype(np.int32)
-        sized, state = self.map.designs(actions, state)
+        sized, state = self.map.designs(env_actions(self.space, actions), state)
         sized = np.clip(sized, self.low, self.high)  # as the SPICE envs do
         designs = [dict(zip(self.names, map(float, row), strict=True)) for row in sized]
         return designs, state
@@ -231,7 +286,11 @@ __all__ = [
     "SPACE_VARIANTS",
     "ElectricalSimulator",
     "PolicyActions",
+    "SpaceProblem",
     "check_space",
+    "open_problem",
+    "env_actions",
+    "env_keywords",
     "space_problem",
     "space_session",
     "space_variant",

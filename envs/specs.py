@@ -31,43 +31,28 @@ import jax
 import numpy as np
 
 from envs.sizing_space import check_space
-from envs.targets import draw_targets
+from envs.targets import draw_by_key, save_target_sets, split_indices
 from sim.cli_conventions import (
     add_count_option,
     add_deprecated_alias,
     add_json_option,
     keeps_stdout_for_json,
-    write_json,
 )
 from sim.errors import OneLineArgumentParser, UserInputError
-from sim.format.circuit import load_circuit
-from sim.format.technology import load_technology
-from sim.sizing.problem import SizingProblem, problem_for
+from sim.sizing.problem import SizingProblem
+from sim.sizing.problem_opening import open_circuit_problem
 from sim.sizing.session import add_problem_options, options_from_args
-from sim.sizing.target_text import targets_json
-
-
-def sample_targets(definition: SizingProblem, n: int, seed: int) -> np.ndarray:
-    """``n`` targets ``[n, m]`` (float32) uniform over the declared box, from
-    ``jax.random.key(seed)`` (the environments' own draws)."""
-    keys = jax.random.split(jax.random.key(seed), n)
-    return np.asarray(draw_targets(keys, definition))
-
-
-def split_indices(n: int, held_out: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A random train/held-out split of ``range(n)`` (sorted index arrays)."""
-    order = np.random.default_rng(seed).permutation(n)
-    n_held = int(round(held_out * n))
-    return np.sort(order[n_held:]), np.sort(order[:n_held])
 
 
 def targets_document(
     env_id: str, definition: SizingProblem, n: int, seed: int, held_out: float
-) -> dict:
-    """The JSON document of ``python -m envs.specs``."""
-    targets = sample_targets(definition, n, seed).astype(np.float64)
-    train, held = split_indices(n, held_out, seed)
-    return {
+) -> tuple[dict, np.ndarray, np.ndarray]:
+    """The metadata of ``python -m envs.specs``'s file and its ``train`` and
+    ``held_out`` targets (``n`` drawn from ``jax.random.key(seed)``, a share
+    ``held_out`` set aside by a ``seed`` permutation, each in index order)."""
+    targets = draw_by_key(jax.random.key(seed), definition, n).astype(np.float64)
+    train, held = split_indices(n, int(round(held_out * n)), seed)
+    meta = {
         "env": env_id,
         "circuit": definition.circuit,
         "technology": definition.technology,
@@ -75,10 +60,8 @@ def targets_document(
         "seed": seed,
         "n": n,
         "held_out_fraction": held_out,
-        "box": definition.box.to_json(),
-        "train": targets_json(targets[train], definition.box),
-        "held_out": targets_json(targets[held], definition.box),
     }
+    return meta, targets[np.sort(train)], targets[np.sort(held)]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,22 +86,23 @@ def main(argv: list[str] | None = None) -> int:
         if not 0.0 <= args.held_out < 1.0:
             raise UserInputError("--held-out must be in [0, 1)")
         options = options_from_args(args)
-        technology = load_technology(options.tech)
-        circuit = load_circuit(options.circuit, technology)
+        opened = open_circuit_problem(options)
+        circuit, technology = opened.circuit, opened.technology
         check_space(options.space, circuit, technology)
-        corner = options.corner or technology.default_corner
-        definition = problem_for(circuit, technology.name, corner, options.temperature)
+        definition = opened.problem
         name = args.env or f"{circuit.name}-{technology.name}-{options.space}"
-        document = targets_document(name, definition, args.n, args.seed, args.held_out)
-        document["space"] = options.space
+        meta, train, held = targets_document(
+            name, definition, args.n, args.seed, args.held_out
+        )
+        meta["space"] = options.space
     except UserInputError as error:
         sys.stderr.write(f"error: {' '.join(str(error).split())}\n")
         return 2
-    written = write_json(args.json, document)
+    box = definition.box
+    written = save_target_sets(args.json, train, held, box, **meta)
     print(
-        f"wrote {written}: {len(document['train'])} train and "
-        f"{len(document['held_out'])} held-out targets for {document['env']} "
-        "(uniform over the declared box)"
+        f"wrote {written}: {len(train)} train and {len(held)} held-out targets "
+        f"for {meta['env']} (uniform over the declared box)"
     )
     return 0
 

@@ -36,7 +36,7 @@ import numpy as np
 from flax import struct
 
 from envs import definition as d
-from envs.targets import draw_target
+from envs.targets import BOX_SHARE, draw_target
 from sim.sizing.problem import SizingProblem
 from surrogate.circuit.dataset import surrogate_features
 from surrogate.circuit.model import predict_raw, surrogate_arrays
@@ -48,13 +48,15 @@ Predictor = Callable[[Any, jax.Array], tuple[jax.Array, jax.Array]]
 @struct.dataclass
 class EnvParams:
     """What may change between calls without recompiling: the surrogate's
-    arrays and the training targets ``targets`` ``[K, m]`` (None: the box
-    only), drawn for a share ``1 - box_share`` of the episodes."""
+    arrays, the training targets ``targets`` ``[K, m]`` (None: the box
+    only), drawn for a share ``1 - box_share`` of the episodes, and the
+    reward's ``success_bonus`` (``envs.definition.step_outcome``)."""
 
     surrogate: Any
     max_steps: int = struct.field(pytree_node=False, default=200)
     targets: Any = None
-    box_share: float = 0.5
+    box_share: float = BOX_SHARE
+    success_bonus: float = d.SUCCESS_BONUS
 
 
 @struct.dataclass
@@ -133,7 +135,12 @@ class SurrogateEnv:
         raw = jnp.where(p_valid[0] >= 0.5, raw[0], jnp.nan)
         figures, operating_point = raw[: self.n_figures], raw[self.n_figures :]
         obs, reward, done, _ = d.step_outcome(
-            definition, figures, target, operating_point, jnp
+            definition,
+            figures,
+            target,
+            operating_point,
+            jnp,
+            success_bonus=params.success_bonus,
         )
         performance = figures[definition.spec_index]
         return obs, reward.astype(jnp.float32), done, performance

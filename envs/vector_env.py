@@ -18,7 +18,7 @@ Autoreset (``autoreset_mode``, gymnasium's ``AutoresetMode``):
   (a second pool call runs the first designs of the new episodes, usually
   served from the simulation store).
 - ``DISABLED``: reset sub-envs yourself with ``reset(options={"reset_mask":
-  mask})``.
+  mask})`` (and ``"target"``: the new episodes' targets).
 
 Infos are gymnasium-style: ``info[key]`` is a ``[B]`` array with a ``_key``
 mask (nested dicts for ``performance``, ``target``, ``met``, ``params`` and
@@ -138,10 +138,18 @@ class SpiceVectorEnv(VectorEnv):
         return self._obs.copy(), self._infos(outcome)
 
     def _targets(self, target) -> list[np.ndarray | None]:
-        """Per-env targets from ``options["target"]``: one dict for every env
-        or a list of ``num_envs`` dicts (None: drawn as configured)."""
+        """Per-env targets from ``options["target"]``: one dict for every env,
+        a list of ``num_envs`` dicts (None: drawn as configured) or an array
+        ``[num_envs, m]`` in spec order (SI; NaN: no requirement)."""
         if target is None:
             return [None] * self.num_envs
+        if isinstance(target, np.ndarray):
+            m = len(self.definition.specs)
+            if target.shape != (self.num_envs, m):
+                raise UserInputError(
+                    f"options['target'] array must have shape ({self.num_envs}, {m})"
+                )
+            return list(target.astype(np.float32))
         if isinstance(target, dict):
             target = [target] * self.num_envs
         if not isinstance(target, (list, tuple)) or len(target) != self.num_envs:

@@ -12,6 +12,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import envs  # noqa: F401 - registers the ids
+from envs.definition import SUCCESS_BONUS
 from envs.registration import env_ids
 from envs.spice_env import SpiceEnv
 from sim.errors import UserInputError
@@ -93,7 +94,8 @@ def test_observation_reward_and_termination_follow_the_definition():
         assert terminated and not truncated and all(info["met"].values())
         d = [abs(1.0 - info["performance"][s]) / 1.0 for s in EASY_OP2]
         d = np.minimum(d, 10.0)
-        assert reward == pytest.approx(float(np.sum(np.tanh(d))), rel=1e-6)
+        expected = float(np.sum(np.tanh(d))) + SUCCESS_BONUS  # the met step's bonus
+        assert reward == pytest.approx(expected, rel=1e-6)
     finally:
         env.close()
 

@@ -153,6 +153,9 @@ def test_step_outcome_is_the_definitions_functions_wired_to_the_problem(circuit,
         expected = d.autockt_reward(*bounds, point=problem.point)
     else:
         expected = d.reward(*bounds, problem.reward_kind, point=problem.point)
+        # GAC²E's finish bonus on the steps that meet every spec
+        all_met = d.terminated(*bounds, point=problem.point)
+        expected = expected + d.SUCCESS_BONUS * all_met
     np.testing.assert_array_equal(reward, expected)
     np.testing.assert_array_equal(done, d.terminated(*bounds, point=problem.point))
     np.testing.assert_array_equal(met, d.spec_met(*bounds, point=problem.point))
@@ -183,3 +186,23 @@ def test_noisy_target_is_one_percent():
     assert d.noisy_target(target, np.array([1.0, -2.0])).tolist() == pytest.approx(
         [40.4, 2e7 * 0.98]
     )
+
+
+def test_the_success_bonus_is_added_once_on_met_steps_and_not_to_autockt():
+    from sim.format.circuit import load_circuit
+    from sim.format.technology import load_technology
+    from sim.sizing.problem import problem_for
+
+    tech = load_technology("generic")
+    problem = problem_for(load_circuit("op2", tech), "generic", "tt")
+    target = problem.box.sample(2, 0)
+    figures = np.zeros((2, len(problem.figures)))
+    figures[0, problem.spec_index] = target[0]  # every spec met
+    figures[1, problem.spec_index] = np.nan  # a failed simulation
+    op = np.ones((2, len(problem.op_names)))
+    _, plain, done, _ = d.step_outcome(problem, figures, target, op, success_bonus=0)
+    _, bonus, _, _ = d.step_outcome(problem, figures, target, op)
+    assert done.tolist() == [True, False]
+    np.testing.assert_array_equal(bonus - plain, [d.SUCCESS_BONUS, 0.0])
+    _, autockt, _, _ = d.step_outcome(problem, figures, target, op, kind="autockt")
+    assert autockt[0] == d.AUTOCKT_SUCCESS_REWARD

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from envs.config import EnvConfig, build_problem
-from envs.specs import main, sample_targets
-from envs.targets import draw_target
+from envs.specs import main
+from envs.targets import draw_by_key, draw_target
 from sim.format.circuit import load_circuit
 from sim.format.technology import load_technology
 from sim.sizing.problem import problem_for
@@ -31,7 +31,7 @@ def _problem(circuit: str, tech: str):
 def test_box_targets_follow_the_declared_ranges_and_scales():
     problem = _problem("twostage", "generic")
     box = problem.box
-    targets = sample_targets(problem, 4000, seed=0).astype(np.float64)
+    targets = draw_by_key(jax.random.key(0), problem, 4000).astype(np.float64)
     assert targets.shape == (4000, 4)
     for k, spec in enumerate(box.specs):
         values = targets[:, k]
@@ -59,7 +59,7 @@ def test_box_targets_follow_the_declared_ranges_and_scales():
 
 def test_every_environment_draws_the_same_box_targets():
     problem = _problem("op2", "generic")
-    batch = sample_targets(problem, 3, seed=5)
+    batch = draw_by_key(jax.random.key(5), problem, 3)
     keys = jax.random.split(jax.random.key(5), 3)
     for key, target in zip(keys, batch, strict=True):
         np.testing.assert_allclose(draw_target(key, problem), target, rtol=1e-5)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from flax import struct
 
+from envs.definition import SUCCESS_BONUS
 from train.gae import gae
 from train.ppo import PPOConfig, make_train
 
@@ -51,8 +52,9 @@ class _State:
 class ReachTarget:
     """Toy task: observe a target in [-0.8, 0.8]^k, act close to it.
 
-    Reward ``-|a - t|^2``; terminated when every |a - t| < 0.1; truncated
-    after 5 steps; auto-resets like the surrogate environment.
+    Reward ``-|a - t|^2`` (plus the success bonus when terminated);
+    terminated when every |a - t| < 0.1; truncated after 5 steps; auto-resets
+    like the surrogate environment.
     """
 
     size = 3
@@ -63,8 +65,9 @@ class ReachTarget:
 
     def step(self, key, state, action, params):
         error = action - state.target
-        reward = -jnp.sum(error**2)
         terminated = jnp.all(jnp.abs(error) < 0.1)
+        # the environment's success bonus, as envs.definition.step_outcome's
+        reward = -jnp.sum(error**2) + SUCCESS_BONUS * terminated
         steps = state.step + 1
         truncated = ~terminated & (steps >= 5)
         done = terminated | truncated

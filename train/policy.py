@@ -137,8 +137,9 @@ class Policy:
 
     def params(self, arrays: dict, table: np.ndarray | None) -> EnvParams:
         targets = None if table is None else jnp.asarray(table, jnp.float32)
+        ppo = self.config.ppo
         return EnvParams(
-            arrays, self.config.episode_steps, targets, self.config.ppo.box_share
+            arrays, self.config.episode_steps, targets, ppo.box_share, ppo.success_bonus
         )
 
     def train(self, key: jax.Array, params: EnvParams, updates: int) -> dict:

@@ -7,7 +7,8 @@ environment (``lax.scan``), computes GAE, and does ``epochs`` x
 Python caller only does I/O between segments (PureJaxRL's shape, Brax's
 outer loop). The environment is any object with gymnax-style ``reset(key,
 params)`` and ``step(key, state, action, params)`` whose ``info`` carries
-``final_observation``.
+``final_observation``; its reward is learnt as it is (the success bonus is
+the environment's, ``envs.definition.step_outcome``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
+from envs.definition import SUCCESS_BONUS
+from envs.targets import BOX_SHARE
 from train.gae import gae
 from train.networks import (
     ActorCritic,
@@ -39,10 +42,10 @@ class PPOConfig:
     minibatches: int = 4
     gamma: float = 0.5
     lam: float = 0.9
-    # Added to the environment's reward when a step meets every spec (GAC²E's
-    # finish bonus): the per-step reward of met specs is positive, so without
-    # it ending an episode early would look like a loss.
-    success_bonus: float = 10.0
+    # The reward's bonus on a step that meets every spec (reward units): the
+    # trainer passes it to the environment (``EnvParams.success_bonus``),
+    # whose ``envs.definition.step_outcome`` adds it; PPO adds nothing.
+    success_bonus: float = SUCCESS_BONUS
     clip: float = 0.2
     entropy_coef: float = 1e-3
     value_coef: float = 0.5
@@ -52,7 +55,7 @@ class PPOConfig:
     hidden: int = 128
     total_updates: int = 5000  # segments in the learning-rate schedule
     segments: int = 4  # update segments per jitted call (train.policy)
-    box_share: float = 0.5  # episodes with a box target; the rest from tables
+    box_share: float = BOX_SHARE  # episodes with a box target; the rest from tables
 
 
 class Runner(NamedTuple):
@@ -205,9 +208,8 @@ def make_train(config: PPOConfig, env, n_obs: int, n_act: int):
             env_params,
         )
         _, _, next_value = policy(params, info["final_observation"])
-        shaped = reward + config.success_bonus * terminated
         transition = Transition(
-            obs, action, log_prob, value, shaped, terminated, truncated, next_value
+            obs, action, log_prob, value, reward, terminated, truncated, next_value
         )
         return (params, env_state, next_obs, key), (transition, info)
 

@@ -6,9 +6,9 @@
     python -m benchmarks boxes --quick            # tiny smoke run
 
 For every box (``benchmarks/boxes/*/box.json``) and seed, a *cell*: the
-method sizes the box's 1000 targets drawn with seed 1 (``box.sample(1000,
-1)``: the draw its feasibility ceiling was measured on, and ``train.eval
---n 1000 --seed 1``'s). Methods:
+method sizes the box's 1000 targets drawn with seed 1
+(``envs.targets.draw_by_seed(box, 1000, 1)``: the draw its feasibility
+ceiling was measured on, and ``train.eval --n 1000 --seed 1``'s). Methods:
 
 - ``ours``: ``python -m train --circuit C --tech T --seed S --sim-budget B``
   plus ``--train-args``, with a fresh store, then ``python -m train.eval

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from envs.targets import draw_by_seed
 from sim.errors import UserInputError
 from sim.search.archive import archive_meets
 from sim.sizing.session import ProblemOptions, open_session
@@ -134,7 +135,7 @@ def store_ceiling(name: str, store_path: Path, argv: list[str], note: str) -> di
         [[r.performance.get(s, np.nan) for s in spec_box.names] for r in rows],
         np.float64,
     ).reshape(-1, len(spec_box.names))
-    met = archive_meets(figures, spec_box.sample(1000, 1), spec_box)
+    met = archive_meets(figures, draw_by_seed(spec_box, 1000, 1), spec_box)
     ceiling = {
         "value": float(met.mean()),
         "met": int(met.sum()),

@@ -32,9 +32,8 @@ import numpy as np
 
 from sim.engine.backend import BackendConfig, SimulationBackend, add_backend_options
 from sim.errors import UserInputError
-from sim.format.circuit import load_circuit
-from sim.format.technology import load_technology
-from sim.sizing.problem import SizingProblem, problem_for, spec_circuit
+from sim.sizing.problem import SizingProblem
+from sim.sizing.problem_opening import open_circuit_problem
 from sim.sizing.simulator import Simulator
 from sim.storage.store import SimulationStore
 
@@ -188,26 +187,19 @@ def open_session(
     store: SimulationStore | None = None,
     backend: SimulationBackend | BackendConfig | None = None,
 ) -> Session:
-    """Load the circuit and technology and start (lazily) their simulator."""
-    technology = load_technology(options.tech)
-    circuit = load_circuit(options.circuit, technology)
-    if not options.all_figures:
-        circuit = spec_circuit(circuit)
+    """Load the circuit and technology (``sim.sizing.problem_opening``) and start
+    (lazily) their simulator."""
+    opened = open_circuit_problem(options)
     simulator = Simulator(
-        circuit,
-        technology,
-        options.corner,
-        options.temperature,
+        opened.circuit,
+        opened.technology,
+        opened.corner,
+        opened.temperature,
         n_workers=workers,
         store=store,
         backend=backend,
     )
-    problem = problem_for(
-        circuit, technology.name, simulator.corner, simulator.temperature
-    )
-    default = circuit.default_design()
-    sizing = np.asarray([default[name] for name in problem.scale.names])
-    return Session(options, problem, simulator, sizing)
+    return Session(options, opened.problem, simulator, opened.default_sizing)
 
 
 def add_problem_options(

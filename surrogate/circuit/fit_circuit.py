@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from sim.sizing.parameter_space import scale_action
-from sim.sizing.problem import problem_for
+from sim.sizing.problem_opening import open_circuit_problem
+from sim.sizing.session import ProblemOptions
 from sim.sizing.simulator import Simulator
 from surrogate.circuit.accuracy import accuracy
 from surrogate.circuit.dataset import (
@@ -68,13 +69,17 @@ def fit_circuit(
     designs are simulated."""
     config = config or FitConfig(seed=seed)
     distill_config = distill_config or DistillConfig(seed=seed)
-    with Simulator(circuit, tech, corner, temperature, n_workers=workers) as simulator:
-        definition = problem_for(
-            simulator.circuit,
-            simulator.technology.name,
-            simulator.corner,
-            simulator.temperature,
-        )
+    # every figure of the circuit (the surrogate models them all)
+    options = ProblemOptions(circuit, tech, corner, temperature, all_figures=True)
+    opened = open_circuit_problem(options)
+    definition = opened.problem
+    with Simulator(
+        opened.circuit,
+        opened.technology,
+        opened.corner,
+        opened.temperature,
+        n_workers=workers,
+    ) as simulator:
         actions = sobol_actions(len(definition.scale.names), samples, seed)
         start = time.perf_counter()
         evaluations = simulator.simulate(
