@@ -111,5 +111,6 @@ def save_target_sets(
 
 def load_target_sets(path: str | Path, box: TargetBox) -> tuple[np.ndarray, np.ndarray]:
     """``(train [N, m], held_out [H, m])`` of a target file (a plain list is
-    all training targets; ``H`` is 0 then), by ``sim.sizing.target_text.load_targets``."""
+    all training targets; ``H`` is 0 then), read by
+    ``sim.sizing.target_text.load_targets``."""
     return load_targets(path, box, "train"), load_targets(path, box, "held_out")

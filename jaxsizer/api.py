@@ -116,7 +116,7 @@ def size(
     pin(("sim", "surrogate", "envs", "train"))
     from sim.errors import UserInputError
     from sim.sizing.target_text import parse_target, target_vector
-    from train.size import result_json
+    from train.size_output import result_json
     from train.sizing import TrainedSizer
 
     if max_sims < 1:

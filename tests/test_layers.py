@@ -270,17 +270,7 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     return sorted(found)
 
 
-TRAIN_CIRCLES = pytest.mark.xfail(
-    strict=True,
-    reason="train/: loop <-> run_dir and size <-> pvt_report import each other "
-    "(inside functions): removed by the train restructure",
-)
-
-
-@pytest.mark.parametrize(
-    "package",
-    [pytest.param(p, marks=TRAIN_CIRCLES) if p == "train" else p for p in PACKAGES],
-)
+@pytest.mark.parametrize("package", PACKAGES)
 def test_no_import_circle_inside_a_package(package):
     found = circles(import_graph(REPO, package))
     assert not found, found

@@ -22,6 +22,7 @@ from rich.table import Table
 from sim.errors import UserInputError
 from sim.units import engineering
 from train.pvt_sizing import PvtResult, PvtSizer
+from train.size_output import report, result_json, write_files
 
 
 def _number(value: float) -> float | None:
@@ -119,8 +120,6 @@ def condition_table(verifier, verdict, title: str) -> Table:
 def size_over_conditions(sizer, conditions, target: np.ndarray, args) -> int:
     """``train.size`` over ``conditions``: exit code 0 when the returned
     design meets ``target`` ``[m]`` at every condition, else 1."""
-    from train import size as size_command
-
     if args.minimise:
         raise UserInputError("--minimise does not work with --pvt yet")
     pvt = PvtSizer.for_trained(sizer, conditions)
@@ -134,7 +133,7 @@ def size_over_conditions(sizer, conditions, target: np.ndarray, args) -> int:
             [full] = verifier.verify([result.params], target, stop_on_fail=False)
         extra = verifier.sims - before
         derated = bool(np.any(one.derate > 0))
-        size_command._report(
+        report(
             sizer,
             result,
             "at the nominal condition"
@@ -147,8 +146,8 @@ def size_over_conditions(sizer, conditions, target: np.ndarray, args) -> int:
             )
         console.print(_summary(one, len(conditions), extra))
         out = Path(args.out) if args.out else sizer.dir.path / "sized"
-        size_command._write(sizer, result, out)
-        document = size_command.result_json(sizer, result)
+        write_files(sizer, result, out)
+        document = result_json(sizer, result)
         document["pvt"] = {
             **(verdict_json(verifier, full) if full is not None else {}),
             "met": bool(one.met),
