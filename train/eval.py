@@ -25,6 +25,7 @@ import time
 
 import numpy as np
 
+from envs.targets import draw_by_seed
 from sim.cli_conventions import (
     add_count_option,
     add_json_option,
@@ -92,7 +93,7 @@ def evaluate(args) -> dict:
             targets = load_targets(args.targets, box)
             source = f"target file {args.targets}"
         else:
-            targets = box.sample(args.n, args.seed)
+            targets = draw_by_seed(box, args.n, args.seed)
             source = (
                 f"{args.n} targets uniform over the declared box (seed {args.seed})"
             )

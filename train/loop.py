@@ -39,6 +39,7 @@ import time
 import jax
 import numpy as np
 
+from envs.targets import draw_by_seed
 from train import rounds
 from train.ceiling import box_ceiling
 from train.config import TrainConfig, config_to_dict, fit_config
@@ -77,8 +78,8 @@ class BoxLoop(Run):
             progress=progress,
             held_out=held_out,
             train_targets=train_targets,
-            probe=self.problem.box.sample(
-                config.probe_targets, config.seed * 7 + 104729
+            probe=draw_by_seed(
+                self.problem.box, config.probe_targets, config.seed * 7 + 104729
             ),
             explorer=Explorer(self.problem, config.seed),
             fit=fit_config(config),

@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from envs.surrogate_env import EnvParams, SurrogateEnv, ensemble_predictor
+from envs.targets import draw_by_seed
 from sim.errors import UserInputError
 from sim.format.targets import TargetBox
 from sim.sizing.session import Session
@@ -89,7 +90,7 @@ def front_goals(
     else:
         position = np.zeros((0, len(box.names)))
     if len(position) == 0:
-        return box.sample(n, int(rng.integers(2**31)))
+        return draw_by_seed(box, n, int(rng.integers(2**31)))
     if len(position) > FRONT_SAMPLE:
         position = position[rng.choice(len(position), FRONT_SAMPLE, replace=False)]
     front = position[pareto_front(position[:, ~fixed])]
@@ -123,10 +124,10 @@ class Policy:
         self.many = scan_updates(self.update, config.ppo.segments)
         self.walk = make_proposer(self.env, self.graphdef, config.walk_steps)
         self.runner = None
-        self.probe = self.box.sample(PROBE_TARGETS, PROBE_SEED)
+        self.probe = draw_by_seed(self.box, PROBE_TARGETS, PROBE_SEED)
         self.asked: np.ndarray | None = None  # targets the sizer last asked for
         self.rng = np.random.default_rng([config.seed, 2])
-        self.front = self.box.sample(config.table_size, config.seed)
+        self.front = draw_by_seed(self.box, config.table_size, config.seed)
         self.calls = 0  # jitted training calls so far (picks the member)
 
     @property
@@ -150,7 +151,7 @@ class Policy:
             self.runner = self.init(key, params)
         curriculum = params.targets
         if curriculum is None:
-            curriculum = jnp.asarray(self.box.sample(self.config.table_size, 0))
+            curriculum = jnp.asarray(draw_by_seed(self.box, self.config.table_size, 0))
         history = []
         for call in range(updates):
             table = jnp.concatenate(

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import jax
 import numpy as np
 
+from envs.targets import draw_by_seed
 from surrogate.circuit.dataset import build_dataset, designs_from_actions, sobol_actions
 from surrogate.circuit.model import surrogate_arrays
 from surrogate.circuit.store import save_surrogate
@@ -125,7 +126,9 @@ def round_targets(run: Run, state: LoopState) -> np.ndarray:
     rng = np.random.default_rng([config.seed, state.round])
     table = state.train_targets
     if table is None or len(table) == 0:
-        return run.problem.box.sample(config.round_targets, int(rng.integers(2**31)))
+        return draw_by_seed(
+            run.problem.box, config.round_targets, int(rng.integers(2**31))
+        )
     return table[rng.integers(0, len(table), config.round_targets)]
 
 
@@ -192,7 +195,7 @@ def curriculum(run: Run, unmet: np.ndarray, rng: np.random.Generator) -> np.ndar
     )
     pool = np.concatenate([unmet, solved[inside]])
     if len(pool) == 0:
-        pool = box.sample(size, int(rng.integers(2**31)))
+        pool = draw_by_seed(box, size, int(rng.integers(2**31)))
     return pool[rng.integers(0, len(pool), size)]
 
 

@@ -30,12 +30,12 @@ import jax
 import numpy as np
 
 from envs.sizing_space import space_session
+from envs.targets import draw_by_seed, load_target_sets
 from sim.engine.backend import BackendConfig
 from sim.errors import UserInputError
 from sim.format.targets import TargetBox
 from sim.sizing.session import ProblemOptions, open_session
 from sim.sizing.simulator import Evaluation
-from sim.sizing.target_text import load_targets
 from sim.storage.store import SimulationStore
 from surrogate.circuit.search import make_search
 from train.checkpoint import has_policy
@@ -72,9 +72,8 @@ def target_sets(
     on (``sim.sizing.target_text.load_targets``).
     """
     if config.targets is None:
-        return None, box.sample(config.held_out, config.held_out_seed)
-    table = load_targets(config.targets, box, "train")
-    held = load_targets(config.targets, box, "held_out")
+        return None, draw_by_seed(box, config.held_out, config.held_out_seed)
+    table, held = load_target_sets(config.targets, box)
     if len(held):
         return table, held[: config.held_out]
     order = np.random.default_rng(config.held_out_seed).permutation(len(table))
