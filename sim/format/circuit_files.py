@@ -72,6 +72,7 @@ def read_template(directory: Path, name: Any, where: str) -> str:
 
 
 def read_text(path: Path, where: str) -> str:
+    """The text of ``path``; a one-line error when it cannot be read."""
     try:
         return path.read_text()
     except (OSError, UnicodeDecodeError) as error:

@@ -41,6 +41,8 @@ _SAFE_COMMAND = SAFE_ANALYSIS  # one line: no newline may smuggle a command in
 
 
 def parse_testbenches(spec: Any, directory: Path, where: str) -> tuple[Testbench, ...]:
+    """The ``testbenches:`` mapping: each names a netlist template and its
+    analyses (one ngspice command each), read relative to ``directory``."""
     if not isinstance(spec, dict) or not spec:
         raise fail(where, "'testbenches' must be a non-empty mapping")
     out = []
@@ -145,7 +147,11 @@ def _measure_args(name: str, kind_name: str, m: dict, where: str) -> dict[str, s
     return out
 
 
-def parse_measures(spec: Any, testbenches, where: str) -> tuple[Measure, ...]:
+def parse_measures(
+    spec: Any, testbenches: tuple[Testbench, ...], where: str
+) -> tuple[Measure, ...]:
+    """The ``measures:`` mapping, each measure's kind, analysis (among
+    ``testbenches``) and arguments checked."""
     if not isinstance(spec, dict) or not spec:
         raise fail(where, "'measures' must be a non-empty mapping")
     out = []
@@ -171,7 +177,11 @@ def parse_measures(spec: Any, testbenches, where: str) -> tuple[Measure, ...]:
     return tuple(out)
 
 
-def parse_operating_point(spec: Any, testbenches, where: str):
+def parse_operating_point(
+    spec: Any, testbenches: tuple[Testbench, ...], where: str
+) -> tuple[dict[str, str], str, str]:
+    """The ``operating_point:`` entry: (devices -> nmos|pmos, testbench,
+    analysis); empty when absent."""
     if spec is None:
         return {}, "", ""
     if not isinstance(spec, dict) or "analysis" not in spec:
