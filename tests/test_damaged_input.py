@@ -17,7 +17,8 @@ from sim.cli import main as sim_main
 from sim.cli_conventions import max_count
 from sim.engine.pool import WORKERS_PER_CORE, capped_workers, default_workers
 from sim.errors import UserInputError
-from sim.format.circuit import BUILTIN_DIR, MAX_YAML_NODES, load_circuit, load_yaml
+from sim.format.circuit import BUILTIN_DIR, load_circuit
+from sim.format.strict_yaml import MAX_YAML_NODES, load_yaml
 from sim.format.technology import load_technology, load_technology_file
 from sim.sizing.problem import problem_for
 from sim.sizing.target_text import parse_target

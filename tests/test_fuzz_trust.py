@@ -45,7 +45,8 @@ from sim.engine.deck_check import expand_deck
 from sim.engine.pool import SimulationPool
 from sim.engine.result import Status
 from sim.errors import UserInputError
-from sim.format.circuit import BUILTIN_DIR, MAX_YAML_NODES, load_circuit, load_yaml
+from sim.format.circuit import BUILTIN_DIR, load_circuit
+from sim.format.strict_yaml import MAX_YAML_NODES, load_yaml
 from sim.format.technology import GENERIC_LIBRARY, load_technology_file
 from sim.sizing.simulator import Simulator
 from sim.storage.store import SimulationStore

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from sim.format import measures
+from sim.format import measures, measures_op
 from sim.format.measures import Region
 
 # One VCCS stage: (gm in S, load R in ohm, load C in F). gm < 0 inverts.
@@ -358,7 +358,7 @@ def test_device_figure_values_match_the_figure_functions() -> None:
             measures.gm_over_id(gm, id_),
             measures.transit_frequency(gm, cgg),
             measures.operating_region(vgs, vds, vth, vdsat),
-            measures._ratio(gm, gds),
+            measures_op._ratio(gm, gds),
         )
         got = measures.device_figure_values(*raw)
         assert len(got) == len(expected)

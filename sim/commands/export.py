@@ -46,12 +46,12 @@ from pathlib import Path
 
 from sim.errors import UserInputError
 from sim.format.circuit import VDD_PLACEHOLDER, Circuit, Measure, Testbench
-from sim.format.circuit_checks import GROUND, deck_of
 from sim.format.netlist import (
     evaluate,
     format_value,
     rewrite_transistors,
 )
+from sim.format.netlist_reading import GROUND, deck_of
 from sim.format.technology import Technology
 
 INSTANCE = "XDUT"
@@ -72,7 +72,7 @@ class ExportedDesign:
 
 def netlist_nodes(text: str) -> set[str]:
     """Nodes of a netlist's top level (lower case), ground left out: every
-    name ``sim.format.circuit_checks`` reads as a node of the deck."""
+    name ``sim.format.netlist_reading`` reads as a node of the deck."""
     return set(deck_of(text).nodes - GROUND)
 
 

@@ -18,7 +18,7 @@ import yaml
 
 from sim.errors import UserInputError
 from sim.format.binning import BinnedLibrary
-from sim.format.circuit import load_yaml
+from sim.format.strict_yaml import load_yaml
 
 GENERIC_LIBRARY = Path(__file__).parents[1] / "technologies" / "generic.lib"
 BUILTIN = ("generic", "sky130")
