@@ -79,3 +79,14 @@ def test_the_ceiling_is_read_from_box_json_beside_the_circuit(tmp_path):
     assert box_ceiling(TrainConfig(problem=problem)) == 0.9  # box.json first
     write_ceiling(tmp_path, {"value": 7})  # not a fraction: unknown
     assert box_ceiling(TrainConfig(problem=problem)) == 0.5
+
+
+def test_a_lower_bound_ceiling_is_reported_but_never_stops_a_run(tmp_path):
+    circuit = tmp_path / "circuit.yaml"
+    circuit.write_text("name: x\n")
+    problem = {"circuit": str(circuit), "tech": "generic"}
+    (tmp_path / "box.json").write_text(json.dumps({"circuit": "circuit.yaml"}))
+    write_ceiling(tmp_path, {"value": 0.895, "lower_bound": True})
+    assert read_ceiling(tmp_path) == 0.895  # what the benchmarks print
+    assert box_ceiling(TrainConfig(problem=problem)) is None  # unknown: no stall stop
+    assert box_ceiling(TrainConfig(problem=problem, ceiling=0.995)) == 0.995

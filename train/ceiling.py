@@ -35,14 +35,19 @@ def _fraction(value) -> float | None:
     return float(value) if ok and 0.0 < value <= 1.0 else None
 
 
-def read_ceiling(directory: str | Path) -> float | None:
+def read_ceiling(directory: str | Path, *, exact: bool = False) -> float | None:
     """The ceiling (fraction in (0, 1]) recorded in ``directory``:
     ``box.json``'s ``ceiling.value``, else ``ceiling.json``'s ``ceiling``,
-    else None (unknown, or not a fraction)."""
+    else None (unknown, or not a fraction). ``exact``: None also when
+    ``box.json`` flags its value ``"lower_bound": true`` (a search that was
+    stopped, or that designs found later beat): a run must not stop near a
+    value the box is known to exceed."""
     directory = Path(directory)
     facts = _read_object(directory / FACTS) or {}
     measured = facts.get("ceiling")
     if isinstance(measured, dict) and _fraction(measured.get("value")) is not None:
+        if exact and measured.get("lower_bound") is True:
+            return None
         return _fraction(measured["value"])
     legacy = _read_object(directory / LEGACY) or {}
     return _fraction(legacy.get("ceiling"))
@@ -67,10 +72,11 @@ def write_ceiling(directory: str | Path, ceiling: dict) -> dict:
 def box_ceiling(config) -> float | None:
     """The ceiling a run stops against: ``config.ceiling`` (``--ceiling``)
     when positive, else the one recorded beside the circuit's YAML file
-    (``read_ceiling``), else None. ``config``: a ``train.config.TrainConfig``."""
+    unless it is flagged a lower bound (``read_ceiling(..., exact=True)``),
+    else None. ``config``: a ``train.config.TrainConfig``."""
     if config.ceiling > 0:
         return float(config.ceiling)
     circuit = str(config.options.circuit)
     if not circuit.endswith((".yaml", ".yml")):
         return None
-    return read_ceiling(Path(circuit).parent)
+    return read_ceiling(Path(circuit).parent, exact=True)
