@@ -22,6 +22,10 @@ from train.config import TrainConfig, config_to_dict
 from train.loop import BoxLoop
 from train.ppo import PPOConfig
 
+# every test here reads one trained run (~1.5 min to build on 2 cores): the
+# slow step of CI runs them
+pytestmark = pytest.mark.slow
+
 
 def _tiny_config(run) -> TrainConfig:
     return TrainConfig(

@@ -144,6 +144,7 @@ def test_pfet_mixture_head_holds_both_branches():
     assert np.mean(weights[:, 1] > 0.1) > 0.2
 
 
+@pytest.mark.slow
 def test_mixture_training_picks_a_branch_not_the_average():
     """y = +-sqrt(x): MSE would answer 0; the mixture answers one branch."""
     rng = np.random.default_rng(0)

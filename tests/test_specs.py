@@ -226,6 +226,7 @@ def _box_circuit(tmp_path) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 def test_cli_measures_the_ceiling_and_writes_json(tmp_path):
     out = tmp_path / "specs.json"
     result = run_cli(

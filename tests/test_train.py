@@ -300,15 +300,8 @@ def test_bad_targets_give_one_clear_line(trained_run, tmp_path, target, message)
     assert log.read_text() == before
 
 
-@pytest.mark.parametrize(
-    "damage",
-    [
-        "missing",
-        pytest.param("file", marks=pytest.mark.slow),
-        pytest.param("no-config", marks=pytest.mark.slow),
-        pytest.param("bad-config", marks=pytest.mark.slow),
-    ],
-)
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["missing", "file", "no-config", "bad-config"])
 def test_damaged_run_directories_give_one_line_and_create_nothing(tmp_path, damage):
     run = tmp_path / "run"
     if damage == "file":
