@@ -104,6 +104,7 @@ def test_physics_inputs_are_float32_clipped_and_traced_once(op2_truth):
     np.testing.assert_allclose(np.asarray(one), np.asarray(out), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_physics_files_round_trip(op2_truth, tmp_path):
     _, physics, _, params, _ = op2_truth
     physics = fit_scaling(physics, params)
@@ -161,6 +162,7 @@ def _gds_error(physics, data, truth) -> float:
     return float(np.nanmedian(errors))
 
 
+@pytest.mark.slow
 def test_fine_tuning_fits_the_circuits_operating_points(op2_truth):
     tech, physics, definition, params, results = op2_truth
     data = build_dataset(definition, results)

@@ -92,6 +92,7 @@ def test_bad_fit_settings_are_refused():
         FitConfig(validation=0.5, held_out=0.45)
 
 
+@pytest.mark.slow
 def test_mse_bootstrap_fit_still_works():
     data = _smooth_dataset(300, seed=1)
     config = FitConfig(

@@ -48,6 +48,7 @@ def test_ray_results_equal_local_pool(ray_backend, pool, tmp_path):
     assert store.count() == len(designs)
 
 
+@pytest.mark.slow
 def test_ray_actor_killed_mid_batch_delivers_every_result_once(ray_backend, pool):
     simulator = Simulator("op2", "generic", backend=pool)
     designs = random_designs(simulator.circuit, 6, seed=9)
