@@ -30,7 +30,7 @@ import jax
 import numpy as np
 
 from envs.sizing_space import space_session
-from envs.targets import draw_by_seed, load_target_sets
+from envs.targets import draw_by_seed, load_target_sets, split_indices
 from sim.engine.backend import BackendConfig
 from sim.errors import UserInputError
 from sim.format.targets import TargetBox
@@ -76,9 +76,9 @@ def target_sets(
     table, held = load_target_sets(config.targets, box)
     if len(held):
         return table, held[: config.held_out]
-    order = np.random.default_rng(config.held_out_seed).permutation(len(table))
     n_held = min(config.held_out, max(1, len(table) // 5))
-    return table[order[n_held:]], table[order[:n_held]]
+    train, held_out = split_indices(len(table), n_held, config.held_out_seed)
+    return table[train], table[held_out]
 
 
 class Run:
